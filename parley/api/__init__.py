@@ -1,0 +1,1 @@
+"""The HTTP layer: translates Symbl-shaped requests into service calls and back."""

@@ -1,0 +1,41 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from parley import __version__
+from parley.api.errors import install_error_handlers
+from parley.api.routes import auth, conversations, jobs, manage, process
+from parley.config import Settings
+from parley.services import Services, build_services
+
+__all__ = ["create_app"]
+
+
+def create_app(settings: Settings | None = None, *, services: Services | None = None) -> FastAPI:
+    """A Parley API app. Services are built (and workers started) in the lifespan."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.services = services or build_services(settings)
+        app.state.services.start()
+        try:
+            yield
+        finally:
+            app.state.services.stop()
+
+    app = FastAPI(title="Parley", version=__version__, lifespan=lifespan)
+    install_error_handlers(app)
+    for module in (auth, process, jobs, conversations, manage):
+        app.include_router(module.router)
+
+    @app.get("/health", include_in_schema=False)
+    def health() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    return app

@@ -1,0 +1,59 @@
+"""One table from exceptions to Symbl-shaped JSON errors: ``{"message": ...}``."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from parley.errors import ParleyError, TooManyJobs
+
+__all__ = ["install_error_handlers"]
+
+log = logging.getLogger(__name__)
+
+_GENERIC = {
+    400: "Bad Request! Please refer docs for correct input fields.",
+    401: "Unauthorized. Please generate a new access token.",
+    404: "The requested resource could not be found, please check the input provided",
+    405: "Method not allowed.",
+    500: "Something went wrong! Please try again later.",
+}
+
+
+def _error(status: int, message: str, *, with_code: bool = False) -> JSONResponse:
+    body: dict[str, object] = {"message": message}
+    if with_code:
+        body = {"statusCode": status, **body}
+    return JSONResponse(body, status_code=status)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ParleyError)
+    async def parley_error(_: Request, exc: ParleyError) -> JSONResponse:
+        return _error(exc.status, exc.message, with_code=isinstance(exc, TooManyJobs))
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = []
+        for error in exc.errors():
+            where = ".".join(str(p) for p in error.get("loc", ())[1:]) or "request"
+            problems.append(f'"{where}" {error.get("msg", "is invalid")}')
+        return _error(400, "; ".join(problems) or _GENERIC[400])
+
+    @app.exception_handler(HTTPException)
+    async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
+        message = (
+            exc.detail
+            if isinstance(exc.detail, str) and exc.detail not in ("Not Found", "Method Not Allowed")
+            else _GENERIC.get(exc.status_code, str(exc.detail))
+        )
+        return _error(exc.status_code, message)
+
+    @app.exception_handler(Exception)
+    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", exc_info=exc)
+        return _error(500, _GENERIC[500])

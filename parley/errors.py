@@ -1,0 +1,85 @@
+"""Parley's exceptions, one tree for the whole package.
+
+* ParleyError — base; carries the HTTP status the API layer answers with.
+  * BadRequest (400) — an option, body or upload is invalid.
+    * InvalidAudio — the upload is not decodable audio/video.
+  * Unauthorized (401) — missing, malformed or expired credentials.
+  * NotFound (404) — unknown conversation, job, member, tracker…
+  * Conflict (409) — a tracker name already exists.
+  * PayloadTooLarge (413) — upload or management body over the limit.
+  * TooManyJobs (429) — the app's concurrent-job limit is reached.
+  * PipelineError — processing failed; the job ends ``failed`` with this reason.
+
+The pipeline and job layers raise these; only ``parley.api.errors`` turns them
+into responses.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "BadRequest",
+    "Conflict",
+    "InvalidAudio",
+    "NotFound",
+    "ParleyError",
+    "PayloadTooLarge",
+    "PipelineError",
+    "TooManyJobs",
+    "Unauthorized",
+]
+
+
+class ParleyError(Exception):
+    """Base class. ``status`` is what the API answers with."""
+
+    status: int = 500
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class BadRequest(ParleyError):
+    """Invalid input, named in the message."""
+
+    status = 400
+
+
+class InvalidAudio(BadRequest):
+    """The bytes are not audio or video that FFmpeg can decode."""
+
+
+class Unauthorized(ParleyError):
+    """Missing, malformed or expired credentials."""
+
+    status = 401
+
+
+class NotFound(ParleyError):
+    """An unknown resource (or someone else's)."""
+
+    status = 404
+
+
+class Conflict(ParleyError):
+    """A name that must be unique is taken."""
+
+    status = 409
+
+
+class PayloadTooLarge(ParleyError):
+    """A body beyond the configured limit."""
+
+    status = 413
+
+
+class TooManyJobs(ParleyError):
+    """The app has as many jobs scheduled or running as it may."""
+
+    status = 429
+
+
+class PipelineError(ParleyError):
+    """Processing failed for a reason the user should see (the job's ``reason``)."""
+
+    status = 500

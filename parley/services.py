@@ -1,0 +1,130 @@
+"""Wiring: build every long-lived service once from Settings.
+
+The API app factory, the CLI and the Celery worker all start here, so there is
+one place that decides how storage, models, queue and webhooks fit together.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from parley.auth import Tokens, load_or_create_secret
+from parley.config import Settings
+from parley.jobs.queue import JobQueue, LocalQueue
+from parley.jobs.submit import Submitter
+from parley.jobs.webhook import WebhookDispatcher
+from parley.jobs.worker import JobRunner
+from parley.pipeline.models import Models
+from parley.storage import Storage
+from parley.storage import apps as apps_store
+
+__all__ = [
+    "Services",
+    "build_models",
+    "build_runner",
+    "build_services",
+    "build_storage",
+    "build_webhooks",
+]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    storage: Storage
+    tokens: Tokens
+    queue: JobQueue
+    submitter: Submitter
+    webhooks: WebhookDispatcher
+    runner: JobRunner | None
+
+    def start(self) -> None:
+        self.queue.start()
+
+    def stop(self) -> None:
+        self.queue.stop()
+        self.webhooks.close()
+        self.storage.dispose()
+
+
+def build_storage(settings: Settings) -> Storage:
+    storage = Storage(settings.resolved_database_url, settings.data_dir / "audio")
+    storage.migrate()
+    if settings.app_id and settings.app_secret:
+        with storage.session() as session:
+            if apps_store.get_app(session=session, app_id=settings.app_id) is None:
+                apps_store.create_app(
+                    session=session,
+                    name="default",
+                    app_id=settings.app_id,
+                    secret=settings.app_secret,
+                )
+                log.info("seeded app %s from PARLEY_APP_ID", settings.app_id)
+    return storage
+
+
+def build_models(settings: Settings) -> Models:
+    return Models(
+        cache_dir=settings.data_dir / "models",
+        whisper_model=settings.whisper_model,
+        compute_type=settings.whisper_compute_type,
+        beam_size=settings.whisper_beam_size,
+        batch_size=settings.whisper_batch_size,
+        threads=settings.whisper_threads,
+        speaker_embedding_model=settings.speaker_embedding_model,
+        speaker_segmentation_model=settings.speaker_segmentation_model,
+    )
+
+
+def build_webhooks(settings: Settings) -> WebhookDispatcher:
+    return WebhookDispatcher(
+        secret=settings.webhook_secret,
+        max_attempts=settings.webhook_max_attempts,
+        backoff=settings.webhook_backoff_seconds,
+        timeout=settings.webhook_timeout_seconds,
+    )
+
+
+def build_runner(
+    settings: Settings, storage: Storage, webhooks: WebhookDispatcher, models: Models | None = None
+) -> JobRunner:
+    return JobRunner(
+        settings=settings,
+        storage=storage,
+        models=models or build_models(settings),
+        webhooks=webhooks,
+    )
+
+
+def build_services(settings: Settings, *, models: Models | None = None) -> Services:
+    storage = build_storage(settings)
+    secret = settings.jwt_secret or load_or_create_secret(settings.data_dir / "jwt_secret")
+    tokens = Tokens(storage=storage, secret=secret, ttl_seconds=settings.token_ttl_seconds)
+    webhooks = build_webhooks(settings)
+    runner: JobRunner | None = None
+    queue: JobQueue
+    if settings.queue == "celery":
+        from parley.jobs.celery_queue import CeleryQueue
+
+        queue = CeleryQueue(broker_url=settings.broker_url)
+    else:
+        runner = build_runner(settings, storage, webhooks, models)
+        queue = LocalQueue(storage=storage, run=runner.run, workers=settings.workers)
+    submitter = Submitter(
+        storage=storage,
+        queue=queue,
+        webhooks=webhooks,
+        max_concurrent_jobs=settings.max_concurrent_jobs,
+    )
+    return Services(
+        settings=settings,
+        storage=storage,
+        tokens=tokens,
+        queue=queue,
+        submitter=submitter,
+        webhooks=webhooks,
+        runner=runner,
+    )

@@ -1,0 +1,141 @@
+"""Shared fixtures: the speech test data, and a real Parley server on a free port."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+TESTDATA = Path(os.environ.get("PARLEY_TESTDATA", REPO.parent / "shared" / "testdata"))
+MODEL_CACHE = Path(os.environ.get("PARLEY_TEST_MODEL_CACHE", REPO / "parley-data" / "models"))
+APP_ID, APP_SECRET = "test-app", "test-secret"
+
+
+@pytest.fixture(scope="session")
+def testdata() -> Path:
+    """The shared speech test data (never copied into the repo)."""
+    if not (TESTDATA / "MANIFEST.md").exists():
+        pytest.skip(f"speech test data not found at {TESTDATA} (set PARLEY_TESTDATA)")
+    return TESTDATA
+
+
+@pytest.fixture(scope="session")
+def models() -> Any:
+    """One set of models for the whole test session (loaded on first use)."""
+    from parley.pipeline.models import Models
+
+    return Models(cache_dir=MODEL_CACHE)
+
+
+@dataclass
+class Api:
+    """A client for a running server, with the calls tests repeat."""
+
+    base_url: str
+    services: Any
+    client: httpx.Client = field(init=False)
+    _token: str | None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        self.client = httpx.Client(base_url=self.base_url, timeout=60)
+
+    def token(self) -> str:
+        if self._token is None:
+            response = self.client.post(
+                "/oauth2/token:generate",
+                json={"type": "application", "appId": APP_ID, "appSecret": APP_SECRET},
+            )
+            response.raise_for_status()
+            self._token = response.json()["accessToken"]
+        return self._token
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token()}"}
+
+    def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        headers = {**self.auth, **kwargs.pop("headers", {})}
+        return self.client.request(method, url, headers=headers, **kwargs)
+
+    def get(self, url: str, **kwargs: Any) -> httpx.Response:
+        return self.request("GET", url, **kwargs)
+
+    def submit_file(
+        self,
+        path: Path,
+        params: dict[str, Any] | None = None,
+        *,
+        conversation_id: str | None = None,
+        content_type: str = "",
+    ) -> dict[str, str]:
+        url = "/v1/process/audio" + (f"/{conversation_id}" if conversation_id else "")
+        response = self.request(
+            "PUT" if conversation_id else "POST",
+            url,
+            params=params or {},
+            content=path.read_bytes(),
+            headers={"Content-Type": content_type},
+        )
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    def wait(self, job_id: str, timeout: float = 180) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            job = self.get(f"/v1/job/{job_id}").json()
+            if job["status"] in ("completed", "failed"):
+                return job
+            time.sleep(0.2)
+        raise AssertionError(f"job {job_id} did not finish in {timeout}s")
+
+
+def start_server(app: Any) -> tuple[Any, threading.Thread, str]:
+    """Run an ASGI app under uvicorn on a free loopback port, in a thread."""
+    import uvicorn
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.05)
+    return server, thread, f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture(scope="session")
+def api(tmp_path_factory: pytest.TempPathFactory, models: Any) -> Iterator[Api]:
+    """A real Parley server (SQLite, local files, one in-process worker)."""
+    from parley.api.app import create_app
+    from parley.config import Settings
+    from parley.services import build_services
+
+    settings = Settings(
+        data_dir=tmp_path_factory.mktemp("parley"),
+        app_id=APP_ID,
+        app_secret=APP_SECRET,
+        workers=1,
+        webhook_backoff_seconds=0.2,
+        webhook_max_attempts=4,
+        max_upload_bytes=40 * 1024 * 1024,
+    )
+    services = build_services(settings, models=models)
+    server, thread, url = start_server(create_app(settings, services=services))
+    client = Api(url, services)
+    yield client
+    client.client.close()
+    server.should_exit = True
+    thread.join(30)

@@ -31,9 +31,8 @@ def fetch_url(
     try:
         with (
             out,
-            httpx.stream(
-                "GET", url, timeout=timeout, follow_redirects=True, max_redirects=3
-            ) as response,
+            httpx.Client(timeout=timeout, follow_redirects=True, max_redirects=3) as client,
+            client.stream("GET", url) as response,
         ):
             if not response.is_success:
                 raise PipelineError(f"Fetching the media URL failed: HTTP {response.status_code}.")

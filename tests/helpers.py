@@ -1,0 +1,65 @@
+"""Small helpers for tests: text normalisation for WER, media files made on the fly."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import av
+import numpy as np
+
+
+def normalize(text: str) -> str:
+    """Lowercase, drop punctuation: enough to compare transcripts of read speech."""
+    text = text.lower().replace("-", " ")
+    return " ".join(re.sub(r"[^a-z0-9' ]+", " ", text).split())
+
+
+def wer(reference: str, hypothesis: str) -> float:
+    import jiwer
+
+    return float(jiwer.wer(normalize(reference), normalize(hypothesis)))
+
+
+def transcode(source: Path, target: Path, codec: str, *, video: bool = False) -> Path:
+    """Re-encode the audio of ``source`` into ``target`` (e.g. mp3, or mp4 with a video track)."""
+    with av.open(str(source)) as inp, av.open(str(target), "w") as out:
+        audio_in = inp.streams.audio[0]
+        rate = 16000 if codec != "aac" else 44100
+        audio_out = out.add_stream(codec, rate=rate)
+        audio_out.layout = "mono"
+        resampler = av.AudioResampler(format=audio_out.format.name, layout="mono", rate=rate)
+        video_out = None
+        if video:
+            video_out = out.add_stream("mpeg4", rate=5)
+            video_out.width, video_out.height, video_out.pix_fmt = 64, 64, "yuv420p"
+            duration = float(audio_in.duration * audio_in.time_base)
+            for i in range(int(duration * 5)):
+                frame = av.VideoFrame.from_ndarray(
+                    np.full((64, 64, 3), (i * 7) % 255, dtype=np.uint8), format="rgb24"
+                )
+                for packet in video_out.encode(frame):
+                    out.mux(packet)
+        for frame in inp.decode(audio_in):
+            frame.pts = None
+            for resampled in resampler.resample(frame):
+                for packet in audio_out.encode(resampled):
+                    out.mux(packet)
+        for packet in audio_out.encode(None):
+            out.mux(packet)
+        if video_out is not None:
+            for packet in video_out.encode(None):
+                out.mux(packet)
+    return target
+
+
+def silent_wav(path: Path, seconds: float) -> Path:
+    """A PCM WAV of silence (0 seconds gives a header with no samples)."""
+    import wave
+
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes(b"\x00\x00" * int(seconds * 16000))
+    return path

@@ -1,0 +1,114 @@
+"""Job lifecycle over HTTP: webhooks on every change, the concurrency limit, FIFO order."""
+
+from __future__ import annotations
+
+import itertools
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from parley.api.app import create_app
+from parley.config import Settings
+from parley.services import build_services
+from tests.conftest import APP_ID, APP_SECRET, Api, start_server
+from tests.receiver import receiver
+
+ARCTIC = "read/cmu_arctic/cmu_arctic_us_aew_a0002.wav"
+
+
+def test_webhook_gets_every_status_change(api: Api, testdata: Path) -> None:
+    with receiver(fail_first=1) as hook:
+        submitted = api.submit_file(testdata / ARCTIC, {"webhookUrl": hook.url})
+        assert api.wait(submitted["jobId"])["status"] == "completed"
+        deadline = time.monotonic() + 10
+        while len(hook.bodies()) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        bodies = hook.bodies()
+    assert [b["status"] for b in bodies] == ["scheduled", "in_progress", "completed"]
+    for body in bodies:
+        assert body == {
+            "jobId": submitted["jobId"],
+            "id": submitted["jobId"],
+            "status": body["status"],
+            "conversationId": submitted["conversationId"],
+        }
+
+
+def test_failed_job_webhook(api: Api) -> None:
+    with receiver() as hook:
+        response = api.request(
+            "POST",
+            "/v1/process/audio/url",
+            json={"url": "http://127.0.0.1:9/x.wav", "webhookUrl": hook.url},
+        )
+        job = api.wait(response.json()["jobId"])
+        assert job["status"] == "failed"
+        deadline = time.monotonic() + 10
+        while len(hook.bodies()) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert [b["status"] for b in hook.bodies()] == ["scheduled", "in_progress", "failed"]
+
+
+@pytest.fixture()
+def idle_server(tmp_path: Path, models: Any) -> Any:
+    """A server whose workers are off, with a limit of 2 concurrent jobs."""
+    settings = Settings(
+        data_dir=tmp_path, app_id=APP_ID, app_secret=APP_SECRET, workers=0, max_concurrent_jobs=2
+    )
+    services = build_services(settings, models=models)
+    server, thread, url = start_server(create_app(settings, services=services))
+    yield Api(url, services)
+    server.should_exit = True
+    thread.join(30)
+
+
+def test_concurrency_limit_is_429_and_nothing_is_dropped(idle_server: Api, testdata: Path) -> None:
+    first = idle_server.submit_file(testdata / ARCTIC)
+    second = idle_server.submit_file(testdata / ARCTIC)
+    response = idle_server.request(
+        "POST", "/v1/process/audio", content=(testdata / ARCTIC).read_bytes()
+    )
+    assert response.status_code == 429
+    body = response.json()
+    assert body["statusCode"] == 429 and "`2`" in body["message"]
+    for submitted in (first, second):
+        job = idle_server.get(f"/v1/job/{submitted['jobId']}").json()
+        assert job["status"] == "scheduled"
+    # a worker coming up drains what was accepted, in order
+    from parley.jobs.queue import LocalQueue
+
+    queue = LocalQueue(
+        storage=idle_server.services.storage, run=idle_server.services.runner.run, workers=1
+    )
+    queue.start()
+    try:
+        for submitted in (first, second):
+            assert idle_server.wait(submitted["jobId"])["status"] == "completed"
+    finally:
+        queue.stop()
+    again = idle_server.request(
+        "POST", "/v1/process/audio", content=(testdata / ARCTIC).read_bytes()
+    )
+    assert again.status_code == 201
+
+
+def test_jobs_of_one_conversation_run_in_submission_order(api: Api, testdata: Path) -> None:
+    first = api.submit_file(testdata / "read/librispeech/1089-134686-0000.flac")
+    cid = first["conversationId"]
+    later = [api.submit_file(testdata / ARCTIC, conversation_id=cid) for _ in range(2)]
+    seen: list[tuple[str, str]] = []
+    deadline = time.monotonic() + 120
+    jobs = [first, *later]
+    while time.monotonic() < deadline:
+        statuses = [api.get(f"/v1/job/{j['jobId']}").json()["status"] for j in jobs]
+        seen.append(tuple(statuses))
+        if all(s == "completed" for s in statuses):
+            break
+        time.sleep(0.05)
+    for snapshot in seen:  # a later job never runs before an earlier one is done
+        for earlier, later_status in itertools.pairwise(snapshot):
+            if later_status != "scheduled":
+                assert earlier == "completed", snapshot
+    assert seen[-1] == ("completed",) * 3

@@ -1,0 +1,57 @@
+"""A real HTTP endpoint that records what is POSTed to it (for webhook tests)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass
+class Receiver:
+    url: str
+    calls: list[tuple[dict[str, str], dict[str, Any]]] = field(default_factory=list)
+    fail_first: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def bodies(self) -> list[dict[str, Any]]:
+        with self.lock:
+            return [body for _, body in self.calls]
+
+
+@contextmanager
+def receiver(fail_first: int = 0) -> Iterator[Receiver]:
+    """Answers 500 to the first ``fail_first`` POSTs, then 200."""
+    state: dict[str, Any] = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            rec: Receiver = state["receiver"]
+            raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            with rec.lock:
+                failing = rec.fail_first > 0
+                if failing:
+                    rec.fail_first -= 1
+                else:
+                    headers = {k.lower(): v for k, v in self.headers.items()}
+                    rec.calls.append((headers | {"_raw": raw.decode()}, json.loads(raw)))
+            self.send_response(500 if failing else 200)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    state["receiver"] = Receiver(
+        f"http://127.0.0.1:{server.server_address[1]}/hook", fail_first=fail_first
+    )
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield state["receiver"]
+    finally:
+        server.shutdown()

@@ -1,0 +1,77 @@
+"""The official ``symbl`` Python SDK (2.0.6, from PyPI) against a local Parley.
+
+Redirected exactly as the spec's section 7.1 shows: set symbl_rest's default
+Configuration host before importing ``symbl``. The SDK swallows HTTP errors and
+returns ``{'message': ...}`` dicts instead, so each result is checked for the
+typed model it should be.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.conftest import APP_ID, APP_SECRET, Api
+
+
+def test_official_sdk_processes_a_file_and_reads_results(api: Api, testdata: Path) -> None:
+    import symbl_rest
+
+    config = symbl_rest.Configuration()
+    config.host = api.base_url
+    symbl_rest.Configuration.set_default(config)
+    import symbl
+    from symbl.Conversations import Conversation
+
+    # The SDK sleeps 30 s before its first job poll; poll every second instead.
+    Conversation._Conversation__INTERVAL_TIME_IN_SECONDS = 1
+    credentials = {"app_id": APP_ID, "app_secret": APP_SECRET}
+
+    conversation = symbl.Audio.process_file(
+        file_path=str(testdata / "read/librispeech/1272-128104-0000.wav"),
+        credentials=credentials,
+        parameters={"name": "From the SDK", "detectPhrases": True, "customVocabulary": ["Quilter"]},
+        wait=True,
+    )
+    assert conversation.get_job_status() == "completed"
+    conversation_id = conversation.get_conversation_id()
+    assert len(conversation_id) == 16
+
+    messages = conversation.get_messages(parameters={"verbose": True, "sentiment": True})
+    assert messages.messages, messages
+    assert "quilter" in " ".join(m.text for m in messages.messages).lower()
+    assert messages.messages[0].words[0].start_time is not None
+    assert messages.messages[0].sentiment.suggested in ("positive", "neutral", "negative")
+
+    info = conversation.get_conversation()
+    assert info.id == conversation_id and info.name == "From the SDK"
+
+    assert conversation.get_members().members == []
+    assert isinstance(conversation.get_topics().topics, list)
+    assert isinstance(conversation.get_questions().questions, list)
+    assert isinstance(conversation.get_action_items().action_items, list)
+    assert isinstance(conversation.get_follow_ups().follow_ups, list)
+    assert isinstance(conversation.get_entities().entities, list)
+    assert isinstance(conversation.get_trackers(), list)
+    analytics = conversation.get_analytics()
+    assert {m.type for m in analytics.metrics} == {
+        "total_silence",
+        "total_talk_time",
+        "total_overlap",
+    }
+
+    text = symbl.Text.process(
+        payload={
+            "messages": [
+                {
+                    "payload": {"content": "Can you send me the contract by Friday?"},
+                    "from": {"name": "Ann", "userId": "ann@example.com"},
+                }
+            ]
+        },
+        credentials=credentials,
+        wait=True,
+    )
+    assert text.get_job_status() == "completed"
+    assert [m.text for m in text.get_messages().messages] == [
+        "Can you send me the contract by Friday?"
+    ]

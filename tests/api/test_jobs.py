@@ -102,7 +102,10 @@ def test_jobs_of_one_conversation_run_in_submission_order(api: Api, testdata: Pa
     deadline = time.monotonic() + 120
     jobs = [first, *later]
     while time.monotonic() < deadline:
-        statuses = [api.get(f"/v1/job/{j['jobId']}").json()["status"] for j in jobs]
+        # Poll later jobs first: if a later job has started, the earlier one,
+        # read after it, must already be complete.
+        statuses = [api.get(f"/v1/job/{j['jobId']}").json()["status"] for j in reversed(jobs)]
+        statuses.reverse()
         seen.append(tuple(statuses))
         if all(s == "completed" for s in statuses):
             break

@@ -1,0 +1,85 @@
+"""Pattern-based PII detectors shared by entity extraction and redaction.
+
+Emails, phone numbers, card numbers and the like have fixed shapes that regular
+expressions find more reliably than a small statistical NER model, which tends to split
+"415-555-0132" into numbers and dates.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+__all__ = ["PiiMatch", "find_pii", "luhn_ok"]
+
+
+@dataclass(frozen=True)
+class PiiMatch:
+    """A PII span: ``kind`` is Symbl's upper-case type (``EMAIL_ADDRESS`` ...)."""
+
+    kind: str
+    start: int
+    end: int
+    text: str
+
+
+_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
+_URL = re.compile(r"\b(?:https?://|www\.)[^\s,;]+[^\s,;.!?)]", re.IGNORECASE)
+_CARD = re.compile(r"\b(?:\d[ -]?){12,18}\d\b")
+_SSN = re.compile(r"\b(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}\b")
+_PHONE = re.compile(
+    r"(?<![\w+])(?:"
+    r"\+\d{1,3}[\s.-]?(?:\(?\d{1,4}\)?[\s.-]?){2,5}\d{2,4}"  # international: +46 70 123 45 67
+    r"|\(\d{3}\)\s?\d{3}[\s.-]?\d{4}"  # (415) 555-0132
+    r"|\d{3}[.-]\d{3}[.-]\d{4}"  # 415-555-0132
+    r"|\d{3}\s\d{3}\s\d{4}"  # 415 555 0132
+    r"|1[\s.-]800[\s.-]\d{3}[\s.-]\d{4}"
+    r")(?!\w)"
+)
+_IP = re.compile(r"\b(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)\b")
+
+
+def luhn_ok(digits: str) -> bool:
+    """The checksum every payment card number satisfies."""
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch)
+        if i % 2 == 1:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return total % 10 == 0
+
+
+def find_pii(text: str) -> list[PiiMatch]:
+    """Non-overlapping PII spans in ``text``, earliest first (longer match wins on overlap)."""
+    found = list(_iter(text))
+    found.sort(key=lambda m: (m.start, -(m.end - m.start)))
+    out: list[PiiMatch] = []
+    for m in found:
+        if out and m.start < out[-1].end:
+            continue
+        out.append(m)
+    return out
+
+
+def _iter(text: str) -> Iterator[PiiMatch]:
+    for m in _EMAIL.finditer(text):
+        yield PiiMatch("EMAIL_ADDRESS", m.start(), m.end(), m.group())
+    for m in _URL.finditer(text):
+        if "@" not in m.group():
+            yield PiiMatch("URL", m.start(), m.end(), m.group())
+    for m in _CARD.finditer(text):
+        digits = re.sub(r"\D", "", m.group())
+        if 13 <= len(digits) <= 19 and luhn_ok(digits):
+            yield PiiMatch("CREDIT_CARD_NUMBER", m.start(), m.end(), m.group())
+    for m in _SSN.finditer(text):
+        yield PiiMatch("US_SOCIAL_SECURITY_NUMBER", m.start(), m.end(), m.group())
+    for m in _PHONE.finditer(text):
+        digits = re.sub(r"\D", "", m.group())
+        if 7 <= len(digits) <= 15:
+            yield PiiMatch("PHONE_NUMBER", m.start(), m.end(), m.group().rstrip())
+    for m in _IP.finditer(text):
+        yield PiiMatch("IP_ADDRESS", m.start(), m.end(), m.group())

@@ -43,6 +43,20 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _worker(args: argparse.Namespace, settings: Settings) -> int:
+    """A Celery worker: one job at a time per process; run more processes to scale."""
+    from parley.jobs.celery_queue import make_celery, register_worker_tasks, warm_up
+
+    app = make_celery(settings)
+    register_worker_tasks(app)
+    warm_up()
+    argv = ["worker", "--pool=solo", "--loglevel=INFO", "-Q", settings.celery_queue_name]
+    if args.hostname:
+        argv += ["--hostname", args.hostname]
+    app.worker_main(argv)
+    return 0
+
+
 def _apps_create(args: argparse.Namespace, settings: Settings) -> int:
     from parley.services import build_storage
     from parley.storage.apps import create_app
@@ -171,6 +185,11 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
 
+    worker = commands.add_parser(
+        "worker", help="run a Celery worker for PARLEY_QUEUE=celery (needs Redis)"
+    )
+    worker.add_argument("--hostname", help="Celery node name, e.g. worker1@%%h")
+
     apps = commands.add_parser("apps", help="manage API credentials")
     apps_commands = apps.add_subparsers(dest="apps_command", required=True)
     create = apps_commands.add_parser("create", help="create an app; prints appId/appSecret")
@@ -200,6 +219,8 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings()
     if args.command == "serve":
         return _serve(args, settings)
+    if args.command == "worker":
+        return _worker(args, settings)
     if args.command == "apps":
         return _apps_create(args, settings)
     return _process(args, settings, extra)

@@ -43,11 +43,21 @@ class Settings(BaseSettings):
         "local", description="local = in-process worker threads; celery = Celery workers."
     )
     broker_url: str = "redis://127.0.0.1:6379/0"
+    celery_queue_name: str = "parley"
     workers: int = Field(1, ge=0, description="In-process worker threads (0 = submit only).")
     max_concurrent_jobs: int = Field(50, ge=1, description="Per app: scheduled + in progress.")
     max_upload_bytes: int = Field(2 * 1024**3, ge=1)
     max_duration_seconds: float = Field(4 * 3600, gt=0, description="Symbl's 4-hour limit.")
     url_timeout_seconds: float = 30.0
+    job_heartbeat_seconds: float = Field(
+        20.0, gt=0, description="How often a running job marks itself alive."
+    )
+    job_stale_seconds: float = Field(
+        120.0, gt=0, description="A running job silent this long is taken for dead (Celery)."
+    )
+    celery_visibility_timeout: int = Field(
+        600, ge=1, description="Seconds before Redis redelivers an unacknowledged job."
+    )
     keep_audio: bool = Field(True, description="Keep uploaded audio after processing.")
 
     # -- webhooks -------------------------------------------------------------

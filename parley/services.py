@@ -52,18 +52,18 @@ class Services:
 
 def build_storage(settings: Settings) -> Storage:
     storage = Storage(settings.resolved_database_url, settings.data_dir / "audio")
-    storage.migrate()
-    if settings.app_id and settings.app_secret:
-        with storage.session() as session:
-            if apps_store.get_app(session=session, app_id=settings.app_id) is None:
-                apps_store.create_app(
-                    session=session,
-                    name="default",
-                    app_id=settings.app_id,
-                    secret=settings.app_secret,
-                )
-                log.info("seeded app %s from PARLEY_APP_ID", settings.app_id)
+    with storage.exclusive():
+        storage.migrate()
+        if settings.app_id and settings.app_secret:
+            _seed_app(storage, settings.app_id, settings.app_secret)
     return storage
+
+
+def _seed_app(storage: Storage, app_id: str, app_secret: str) -> None:
+    with storage.session() as session:
+        if apps_store.get_app(session=session, app_id=app_id) is None:
+            apps_store.create_app(session=session, name="default", app_id=app_id, secret=app_secret)
+            log.info("seeded app %s from PARLEY_APP_ID", app_id)
 
 
 def build_models(settings: Settings) -> Models:
@@ -109,7 +109,7 @@ def build_services(settings: Settings, *, models: Models | None = None) -> Servi
     if settings.queue == "celery":
         from parley.jobs.celery_queue import CeleryQueue
 
-        queue = CeleryQueue(broker_url=settings.broker_url)
+        queue = CeleryQueue(settings)
     else:
         runner = build_runner(settings, storage, webhooks, models)
         queue = LocalQueue(storage=storage, run=runner.run, workers=settings.workers)

@@ -10,7 +10,10 @@ stored. Every status change goes to the job's webhook.
 from __future__ import annotations
 
 import logging
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -131,13 +134,42 @@ class JobRunner:
 
     # -- running ------------------------------------------------------------------------
 
+    @contextmanager
+    def _heartbeat(self, job_id: str) -> Iterator[None]:
+        """Keep the job's lease fresh while it runs, so it is not taken for dead."""
+        stop = threading.Event()
+
+        def beat() -> None:
+            while not stop.wait(self.settings.job_heartbeat_seconds):
+                try:
+                    with self.storage.session() as session:
+                        jobs_store.heartbeat(session=session, job_id=job_id)
+                except Exception:
+                    log.warning("heartbeat for job %s failed", job_id, exc_info=True)
+
+        thread = threading.Thread(target=beat, name=f"heartbeat-{job_id[:8]}", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join()
+
     def run(self, job_id: str) -> JobStatus:
         """Run a job that is already claimed (in_progress). Never raises."""
         with self.storage.session() as session:
             job = jobs_store.get_job(session=session, job_id=job_id)
             if job is None or job.status != JobStatus.IN_PROGRESS:
                 return JobStatus(job.status) if job else JobStatus.FAILED
+        log.info("job %s started (attempt %d)", job.id, job.attempts)
         self.notify(job, JobStatus.IN_PROGRESS)
+        with self._heartbeat(job.id):
+            status = self._run(job)
+        self._cleanup(job)
+        self.notify(job, status)
+        return status
+
+    def _run(self, job: Job) -> JobStatus:
         started = time.perf_counter()
         try:
             transcript = self._transcribe(job)
@@ -158,8 +190,6 @@ class JobRunner:
             time.perf_counter() - started,
             f": {reason}" if reason else "",
         )
-        self._cleanup(job)
-        self.notify(job, status)
         return status
 
     def _transcribe(self, job: Job) -> Transcript:

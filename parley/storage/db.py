@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import fcntl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from parley.storage.audio import AudioStore
@@ -16,6 +17,7 @@ from parley.storage.audio import AudioStore
 __all__ = ["Storage"]
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+_LOCK_KEY = 0x5041524C4559  # "PARLEY"
 
 
 def _engine(url: str) -> Engine:
@@ -45,6 +47,32 @@ class Storage:
         self.engine = _engine(database_url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.audio = AudioStore(audio_root)
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """Serialise start-up work (migrations, seeding) across processes.
+
+        An API process and several workers may start at the same moment against
+        one database: PostgreSQL gets an advisory lock, SQLite a file lock.
+        """
+        if self.engine.dialect.name == "postgresql":
+            with self.engine.connect() as connection:
+                connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _LOCK_KEY})
+                try:
+                    yield
+                finally:
+                    connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _LOCK_KEY})
+                    connection.commit()
+        elif self.database_url.startswith("sqlite:///"):
+            lock = Path(self.database_url.removeprefix("sqlite:///") + ".lock")
+            with lock.open("w") as handle:
+                fcntl.flock(handle, fcntl.LOCK_EX)
+                try:
+                    yield
+                finally:
+                    fcntl.flock(handle, fcntl.LOCK_UN)
+        else:
+            yield
 
     def migrate(self) -> None:
         """Bring the schema to the newest revision."""

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from parley.jobs.status import ACTIVE, JobStatus
-from parley.storage.models import Job
+from parley.storage.models import Job, utcnow
 
 __all__ = [
     "claim",
@@ -16,6 +17,7 @@ __all__ = [
     "create_job",
     "finish",
     "get_job",
+    "heartbeat",
     "requeue_interrupted",
     "runnable",
     "set_progress",
@@ -88,18 +90,39 @@ def runnable(*, session: Session, limit: int = 10) -> list[str]:
     return list(rows)
 
 
-def claim(*, session: Session, job_id: str) -> bool:
+def claim(*, session: Session, job_id: str, stale_before: datetime | None = None) -> bool:
     """Move a job to in_progress if it is scheduled and first in its conversation.
 
-    A conditional UPDATE, so two workers racing for one job cannot both win.
+    With ``stale_before``, a job still marked in_progress whose heartbeat stopped
+    before that time (its worker died) can be claimed again. A conditional
+    UPDATE, so two workers racing for one job cannot both win.
     """
+    claimable = Job.status == JobStatus.SCHEDULED
+    if stale_before is not None:
+        claimable = or_(
+            claimable, and_(Job.status == JobStatus.IN_PROGRESS, Job.updated_at < stale_before)
+        )
     result = session.execute(
         update(Job)
-        .where(Job.id == job_id, Job.status == JobStatus.SCHEDULED, _head_of_conversation())
-        .values(status=JobStatus.IN_PROGRESS, attempts=Job.attempts + 1, progress=0.0)
+        .where(Job.id == job_id, claimable, _head_of_conversation())
+        .values(
+            status=JobStatus.IN_PROGRESS,
+            attempts=Job.attempts + 1,
+            progress=0.0,
+            updated_at=utcnow(),
+        )
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1
+
+
+def heartbeat(*, session: Session, job_id: str) -> None:
+    """Mark a running job as alive (see ``claim``'s ``stale_before``)."""
+    session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.status == JobStatus.IN_PROGRESS)
+        .values(updated_at=utcnow())
+    )
 
 
 def set_progress(*, session: Session, job_id: str, progress: float) -> None:

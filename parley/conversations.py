@@ -14,11 +14,19 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from parley.config import Settings
 from parley.options import JobOptions
 from parley.storage import conversations as store
 from parley.storage.models import Conversation, Tracker
 
-__all__ = ["INSIGHT_KINDS", "refresh_insights"]
+__all__ = [
+    "INSIGHT_KINDS",
+    "apply_speaker_events",
+    "ensure_summary",
+    "llm_from_settings",
+    "refresh_insights",
+    "update_member",
+]
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +40,17 @@ INSIGHT_KINDS = (
     "trackers",
     "summary",
 )
+
+
+def llm_from_settings(settings: Settings) -> Any | None:
+    """The optional LLM endpoint for insights, from settings (None = offline only)."""
+    if not settings.llm_base_url:
+        return None
+    from parley.insights import LlmSettings
+
+    return LlmSettings(
+        base_url=settings.llm_base_url, model=settings.llm_model, api_key=settings.llm_api_key
+    )
 
 
 def _trackers(session: Session, app_id: str, options: JobOptions) -> list[Any]:
@@ -109,6 +128,7 @@ def update_member(
     member_id: str,
     name: str,
     email: str | None,
+    llm: Any | None = None,
 ) -> None:
     """Rename a member; if ``email`` belongs to another member, merge into that one.
 
@@ -143,11 +163,15 @@ def update_member(
         member.name = name
         member.email = email if email is not None else member.email
     session.flush()
-    refresh_insights(session=session, conversation=conversation)
+    refresh_insights(session=session, conversation=conversation, llm=llm)
 
 
 def apply_speaker_events(
-    *, session: Session, conversation: Conversation, events: list[dict[str, Any]]
+    *,
+    session: Session,
+    conversation: Conversation,
+    events: list[dict[str, Any]],
+    llm: Any | None = None,
 ) -> None:
     """Attribute each message to the user speaking most during it (Symbl speaker events).
 
@@ -205,14 +229,16 @@ def apply_speaker_events(
         if best is not None:
             message.member_id = resolved[best].id
     session.flush()
-    refresh_insights(session=session, conversation=conversation)
+    refresh_insights(session=session, conversation=conversation, llm=llm)
 
 
-def ensure_summary(*, session: Session, conversation: Conversation) -> list[Any]:
+def ensure_summary(
+    *, session: Session, conversation: Conversation, llm: Any | None = None
+) -> list[Any]:
     """The stored summary, generated on first request if the job did not ask for one."""
     summary = store.get_insights(session=session, conversation_id=conversation.id, kind="summary")
     if summary or not store.message_count(session=session, conversation_id=conversation.id):
         return summary
     conversation.insight_options = {**(conversation.insight_options or {}), "enable_summary": True}
-    refresh_insights(session=session, conversation=conversation)
+    refresh_insights(session=session, conversation=conversation, llm=llm)
     return store.get_insights(session=session, conversation_id=conversation.id, kind="summary")

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from parley.errors import BadRequest
 
-__all__ = ["ChannelSpeaker", "JobOptions", "parse_options", "validate_url"]
+__all__ = ["OPTION_FIELDS", "ChannelSpeaker", "JobOptions", "parse_options", "validate_url"]
 
 #: Whisper's language codes, so ``languageCode`` can be checked before a job runs.
 WHISPER_LANGUAGES = frozenset(
@@ -378,6 +378,10 @@ _OPTIONS: dict[str, tuple[str, Callable[[str, Raw], Any]]] = {
     "timezoneOffset": ("timezone_offset", _int),
     "metadata": ("metadata", _metadata),
 }
+
+
+#: Symbl option name → JobOptions field name.
+OPTION_FIELDS = {name: attr for name, (attr, _) in _OPTIONS.items()}
 
 
 def parse_options(*sources: Mapping[str, Raw]) -> JobOptions:

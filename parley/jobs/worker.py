@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from parley.config import Settings
-from parley.conversations import refresh_insights
+from parley.conversations import llm_from_settings, refresh_insights
 from parley.errors import ParleyError, PipelineError
 from parley.jobs.fetch import fetch_url
 from parley.jobs.status import JobStatus
@@ -278,19 +278,12 @@ class JobRunner:
             if options.name:
                 conversation.name = options.name
             conversation.insight_options = job.options
-            refresh_insights(session=session, conversation=conversation, llm=self._llm())
+            refresh_insights(
+                session=session,
+                conversation=conversation,
+                llm=llm_from_settings(self.settings),
+            )
             jobs_store.finish(session=session, job_id=job.id, status=JobStatus.COMPLETED)
-
-    def _llm(self) -> Any:
-        if not self.settings.llm_base_url:
-            return None
-        from parley.insights import LlmSettings
-
-        return LlmSettings(
-            base_url=self.settings.llm_base_url,
-            model=self.settings.llm_model,
-            api_key=self.settings.llm_api_key,
-        )
 
     def _cleanup(self, job: Job) -> None:
         if job.source != "text" and not self.settings.keep_audio:

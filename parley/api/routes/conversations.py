@@ -19,8 +19,9 @@ from parley.analytics import Span, analytics
 from parley.api.deps import AppId, ServicesDep
 from parley.api.present import conversation_json, member_json, message_json, with_people
 from parley.api.routes.bodies import json_object
-from parley.errors import BadRequest, NotFound
+from parley.errors import BadRequest, Conflict, NotFound
 from parley.jobs.status import ACTIVE
+from parley.options import OPTION_FIELDS, parse_options
 from parley.storage import conversations as store
 from parley.storage.models import Conversation, Job, Member
 from parley.transcript import CONTENT_TYPES, Line, render
@@ -229,6 +230,7 @@ async def update_member(
             member_id=member_id,
             name=name.strip(),
             email=email,
+            llm=service.llm_from_settings(services.settings),
         )
     return {
         "message": f"Member with id: {member_id} for conversationId: {conversation_id} updated "
@@ -271,7 +273,12 @@ async def speaker_events(
         events.append({"type": event["type"], "user": user, "offset": _offset(event, where)})
     with services.storage.session() as session:
         conversation = _conversation(session, app_id, conversation_id)
-        service.apply_speaker_events(session=session, conversation=conversation, events=events)
+        service.apply_speaker_events(
+            session=session,
+            conversation=conversation,
+            events=events,
+            llm=service.llm_from_settings(services.settings),
+        )
     return {
         "message": f"Speaker events associated for conversationId: {conversation_id} "
         "successfully! The update should be reflected in all messages and insights along "
@@ -332,10 +339,63 @@ def get_intents(conversation_id: str, app_id: AppId, services: ServicesDep) -> d
     return {"intents": []}
 
 
+#: Options that change insights and may be given again when recomputing them.
+_INSIGHT_OPTIONS = (
+    "confidenceThreshold",
+    "detectPhrases",
+    "detectEntities",
+    "entities",
+    "customEntities",
+    "trackers",
+    "enableAllTrackers",
+    "enableSummary",
+    "timezoneOffset",
+)
+
+
+@router.post("/{conversation_id}/refresh")
+async def refresh_insights(
+    conversation_id: str, request: Request, app_id: AppId, services: ServicesDep
+) -> dict[str, Any]:
+    """Parley extension: recompute every insight from the stored sentences.
+
+    For after a member rename, a tracker change or a model upgrade: nothing is
+    transcribed again. An optional JSON body changes insight options (the
+    submission names: trackers, enableAllTrackers, confidenceThreshold, ...).
+    """
+    body = await json_object(request) if (await request.body()).strip() else {}
+    unknown = sorted(set(body) - set(_INSIGHT_OPTIONS))
+    if unknown:
+        raise BadRequest(f'"{unknown[0]}" cannot be changed when refreshing insights')
+    changes = parse_options({k: [v] for k, v in body.items()}).to_json()
+    with services.storage.session() as session:
+        conversation = _conversation(session, app_id, conversation_id)
+        if _busy(session, conversation.id):
+            raise Conflict("The conversation is still being processed; refresh it afterwards.")
+        current = conversation.insight_options or {}
+        given = {OPTION_FIELDS.get(k, k) for k in body}
+        conversation.insight_options = current | {k: v for k, v in changes.items() if k in given}
+        service.refresh_insights(
+            session=session,
+            conversation=conversation,
+            llm=service.llm_from_settings(services.settings),
+        )
+    return {"conversationId": conversation_id, "refreshed": list(service.INSIGHT_KINDS)}
+
+
 @router.get("/{conversation_id}/topics")
 def get_topics(
     conversation_id: str, request: Request, app_id: AppId, services: ServicesDep
 ) -> dict[str, Any]:
+    if _flag(request, "refresh"):
+        with services.storage.session() as session:
+            conversation = _conversation(session, app_id, conversation_id)
+            if not _busy(session, conversation.id):
+                service.refresh_insights(
+                    session=session,
+                    conversation=conversation,
+                    llm=service.llm_from_settings(services.settings),
+                )
     topics = _insights(services, app_id, conversation_id, "topics")
     sentiment, parents = _flag(request, "sentiment"), _flag(request, "parentRefs")
     shaped = []
@@ -386,7 +446,12 @@ def get_summary(
             store.set_insights(
                 session=session, conversation_id=conversation.id, insights={"summary": []}
             )
-        return {"summary": service.ensure_summary(session=session, conversation=conversation)}
+        summary = service.ensure_summary(
+            session=session,
+            conversation=conversation,
+            llm=service.llm_from_settings(services.settings),
+        )
+        return {"summary": summary}
 
 
 @router.get("/{conversation_id}/analytics")

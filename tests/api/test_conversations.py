@@ -98,7 +98,8 @@ def test_formatted_transcripts(api: Api, conversation_id: str, content_type: str
     transcript = response.json()["transcript"]
     assert transcript["contentType"] == content_type
     payload = transcript["payload"]
-    assert isinstance(payload, str) and "Ann: " in payload or "<v Ann>" in payload
+    assert isinstance(payload, str)
+    assert "Ann: " in payload or "<v Ann>" in payload
     if content_type == "text/markdown":
         assert payload.count("<br/><br/>") == 3  # one paragraph per speaker turn
     elif content_type == "text/srt":

@@ -39,6 +39,8 @@ def conversation_json(conversation: Conversation, members: list[Member]) -> dict
         "endTime": at(conversation, conversation.duration),
         "members": [member_json(m) for m in members],
         "metadata": conversation.meta or {},
+        # Parley extension: seconds billed, duration × channels for per-channel recognition
+        "billingDuration": round(conversation.billing_duration, 3),
     }
 
 

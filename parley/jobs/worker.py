@@ -45,31 +45,41 @@ __all__ = ["JobRunner"]
 log = logging.getLogger(__name__)
 
 
+def _text_author(message: dict[str, Any]) -> store.MemberSpec | None:
+    """The member a submitted text message comes from, keyed conversation-wide by
+    userId (an e-mail, preferably) or name, so appended text finds the same person."""
+    author = message.get("from") or {}
+    name = author.get("name") or ""
+    user_id = author.get("userId") or author.get("email") or author.get("id") or ""
+    if not (name or user_id):
+        return None
+    return store.MemberSpec(
+        label=f"text:{user_id or name}", name=name or user_id, email=user_id or None
+    )
+
+
 def _speaker_members(
     transcript: Transcript, options: JobOptions, job: Job, existing: int
-) -> tuple[list[store.MemberSpec], dict[str, str]]:
-    """Members for the speakers a transcript names, and each speaker's stored label."""
+) -> dict[str, store.MemberSpec]:
+    """Members for the speakers an audio transcript names (diarized or per channel),
+    by the pipeline's speaker label.
+
+    Speaker labels are namespaced by job: "Speaker 1" of an appended file is a new
+    member until a rename merges it (Symbl's rule).
+    """
     by_channel = {c.channel: c for c in options.channel_metadata}
-    specs: list[store.MemberSpec] = []
-    labels: dict[str, str] = {}
+    specs: dict[str, store.MemberSpec] = {}
     for sentence in transcript.sentences:
         speaker = sentence.speaker
-        if speaker is None or speaker in labels:
+        if speaker is None or speaker in specs:
             continue
-        if job.kind == "text":  # authors are conversation-wide
-            labels[speaker] = f"text:{speaker}"
-            name, _, email = speaker.partition("\x1f")
-            specs.append(store.MemberSpec(labels[speaker], name or email, email or None))
-            continue
-        labels[speaker] = f"{job.id}:{speaker}"
         channel = next(
             (n for n in range(1, transcript.channels + 1) if channel_label(n) == speaker), None
         )
         meta = by_channel.get(channel) if channel else None
-        number = existing + len(specs) + 1
-        name = (meta.name if meta and meta.name else None) or f"Speaker {number}"
-        specs.append(store.MemberSpec(labels[speaker], name, meta.email if meta else None))
-    return specs, labels
+        name = (meta.name if meta and meta.name else None) or f"Speaker {existing + len(specs) + 1}"
+        specs[speaker] = store.MemberSpec(f"{job.id}:{speaker}", name, meta.email if meta else None)
+    return specs
 
 
 def _text_messages(data: dict[str, Any], start: datetime) -> list[TextMessage]:
@@ -81,14 +91,12 @@ def _text_messages(data: dict[str, Any], start: datetime) -> list[TextMessage]:
 
     result = []
     for m in data["messages"]:
-        author = m.get("from") or {}
-        name = author.get("name") or ""
-        email = author.get("userId") or author.get("email") or author.get("id") or ""
+        author = _text_author(m)
         duration = m.get("duration") or {}
         result.append(
             TextMessage(
                 text=m["payload"]["content"],
-                speaker=f"{name}\x1f{email}" if (name or email) else None,
+                speaker=author.label if author else None,
                 start=seconds(duration.get("startTime")),
                 end=seconds(duration.get("endTime")),
             )
@@ -239,8 +247,14 @@ class JobRunner:
                 raise PipelineError("The conversation was deleted while the job ran.")
             # Text carries absolute times; audio continues after what is stored.
             offset = 0.0 if job.kind == "text" else conversation.duration
-            existing = len(store.list_members(session=session, conversation_id=conversation.id))
-            members, labels = _speaker_members(transcript, options, job, existing)
+            if job.kind == "text":  # sentences carry the author's member label already
+                authors = (_text_author(m) for m in (job.input_data or {}).get("messages", []))
+                by_speaker = {a.label: a for a in authors if a}
+            else:
+                existing = store.list_members(session=session, conversation_id=conversation.id)
+                by_speaker = _speaker_members(transcript, options, job, len(existing))
+            members = list(by_speaker.values())
+            labels = {speaker: spec.label for speaker, spec in by_speaker.items()}
             messages = [
                 store.MessageSpec(
                     text=s.text,

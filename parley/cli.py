@@ -90,7 +90,7 @@ def _options(extra: list[str]) -> dict[str, list[str]]:
 
 def _process(args: argparse.Namespace, settings: Settings, extra: list[str]) -> int:
     """Run one file through the same job machinery as the server, in a scratch store."""
-    from parley.api.present import message_json
+    from parley.api.present import message_json, transcript_lines
     from parley.errors import ParleyError
     from parley.options import parse_options
     from parley.pipeline.decode import probe
@@ -98,7 +98,7 @@ def _process(args: argparse.Namespace, settings: Settings, extra: list[str]) -> 
     from parley.storage import conversations as store
     from parley.storage import jobs as jobs_store
     from parley.storage.apps import create_app
-    from parley.transcript import Line, render
+    from parley.transcript import render
 
     source = Path(args.file)
     if not source.is_file():
@@ -151,15 +151,7 @@ def _process(args: argparse.Namespace, settings: Settings, extra: list[str]) -> 
                 }
                 print(json.dumps(body, indent=2, ensure_ascii=False))
             else:
-                lines = [
-                    Line(
-                        r.text,
-                        r.start,
-                        r.end,
-                        members[r.member_id].name if r.member_id in members else None,
-                    )
-                    for r in rows
-                ]
+                lines = transcript_lines(rows, members)
                 content_type = {"srt": "text/srt", "vtt": "text/vtt"}.get(args.format)
                 if content_type:
                     print(render(lines, content_type), end="")

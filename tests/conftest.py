@@ -98,6 +98,21 @@ class Api:
         raise AssertionError(f"job {job_id} did not finish in {timeout}s")
 
 
+def wait_for_token(base_url: str, timeout: float = 60) -> str:
+    """Poll a starting server until it issues a token for the test app."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            response = httpx.post(
+                f"{base_url}/oauth2/token:generate", json={"appId": APP_ID, "appSecret": APP_SECRET}
+            )
+            return str(response.json()["accessToken"])
+        except (httpx.HTTPError, KeyError, ValueError):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
 def start_server(app: Any) -> tuple[Any, threading.Thread, str]:
     """Run an ASGI app under uvicorn on a free loopback port, in a thread."""
     import uvicorn

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import APP_ID, APP_SECRET, MODEL_CACHE
+from tests.conftest import APP_ID, APP_SECRET, MODEL_CACHE, wait_for_token
 
 pytestmark = pytest.mark.slow
 
@@ -37,18 +37,7 @@ def _serve(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
 
 def _client(port: int) -> httpx.Client:
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            token = httpx.post(
-                f"{base}/oauth2/token:generate", json={"appId": APP_ID, "appSecret": APP_SECRET}
-            ).json()
-            break
-        except httpx.HTTPError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
-    return httpx.Client(base_url=base, headers={"x-api-key": token["accessToken"]}, timeout=60)
+    return httpx.Client(base_url=base, headers={"x-api-key": wait_for_token(base)}, timeout=60)
 
 
 def test_job_interrupted_by_a_crash_runs_again(tmp_path: Path, testdata: Path) -> None:

@@ -6,8 +6,17 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from parley.storage.models import Conversation, Member, Message
+from parley.transcript import Line
 
-__all__ = ["at", "conversation_json", "iso", "member_json", "message_json", "with_people"]
+__all__ = [
+    "at",
+    "conversation_json",
+    "iso",
+    "member_json",
+    "message_json",
+    "transcript_lines",
+    "with_people",
+]
 
 
 def iso(moment: datetime) -> str:
@@ -109,3 +118,11 @@ def with_people(items: list[dict[str, Any]], members: dict[str, Member]) -> list
                 item[key] = _person(members[ref["id"]], email_key)
         result.append(item)
     return result
+
+
+def transcript_lines(messages: list[Message], members: dict[str, Member]) -> list[Line]:
+    """Stored messages as lines of a formatted transcript, with speaker names."""
+    return [
+        Line(m.text, m.start, m.end, members[m.member_id].name if m.member_id in members else None)
+        for m in messages
+    ]

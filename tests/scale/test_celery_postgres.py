@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import APP_ID, APP_SECRET, MODEL_CACHE
+from tests.conftest import APP_ID, APP_SECRET, MODEL_CACHE, wait_for_token
 
 pytestmark = [pytest.mark.services, pytest.mark.slow]
 
@@ -97,17 +97,11 @@ def cluster(tmp_path: Path, database: str) -> Iterator[Cluster]:
     spawn("api", "serve")
     workers = {name: spawn(name, "worker", "--hostname", f"{name}@%h") for name in ("w1", "w2")}
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            token = httpx.post(
-                f"{base}/oauth2/token:generate", json={"appId": APP_ID, "appSecret": APP_SECRET}
-            ).json()
-            break
-        except httpx.HTTPError:
-            assert time.monotonic() < deadline, logs["api"].read_text()
-            time.sleep(0.3)
-    client = httpx.Client(base_url=base, headers={"x-api-key": token["accessToken"]}, timeout=60)
+    try:
+        token = wait_for_token(base)
+    except httpx.HTTPError:
+        pytest.fail(logs["api"].read_text())
+    client = httpx.Client(base_url=base, headers={"x-api-key": token}, timeout=60)
     try:
         yield Cluster(client, workers, logs)
     finally:

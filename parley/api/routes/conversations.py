@@ -17,14 +17,20 @@ from sqlalchemy.orm import Session
 from parley import conversations as service
 from parley.analytics import Span, analytics
 from parley.api.deps import AppId, ServicesDep
-from parley.api.present import conversation_json, member_json, message_json, with_people
+from parley.api.present import (
+    conversation_json,
+    member_json,
+    message_json,
+    transcript_lines,
+    with_people,
+)
 from parley.api.routes.bodies import json_object
 from parley.errors import BadRequest, Conflict, NotFound
 from parley.jobs.status import ACTIVE
 from parley.options import OPTION_FIELDS, parse_options
 from parley.storage import conversations as store
 from parley.storage.models import Conversation, Job, Member
-from parley.transcript import CONTENT_TYPES, Line, render
+from parley.transcript import CONTENT_TYPES, render
 
 router = APIRouter(prefix="/v1/conversations", tags=["conversations"])
 
@@ -502,15 +508,7 @@ async def _transcript(
                     session=session, conversation_id=conversation.id, kind="topics"
                 )
                 highlight += [t["text"] for t in topics]
-        lines = [
-            Line(
-                r.text,
-                r.start,
-                r.end,
-                members[r.member_id].name if r.member_id in members else None,
-            )
-            for r in rows
-        ]
+        lines = transcript_lines(rows, members)
     payload = render(
         lines,
         content_type,

@@ -177,61 +177,54 @@ async def _submit_text(
     return _created(submission)
 
 
-@router.post("/v1/process/audio/url", status_code=201)
-async def post_audio_url(request: Request, app_id: AppId, services: ServicesDep) -> JSONResponse:
-    return await _submit_url(request, app_id, services, "audio", None)
+def _route(submit: Any, kind: str, append: bool) -> Any:
+    """One endpoint function: FastAPI reads its signature for the dependencies."""
+    if append:
+
+        async def endpoint(
+            conversation_id: str, request: Request, app_id: AppId, services: ServicesDep
+        ) -> JSONResponse:
+            return await submit(request, app_id, services, kind, conversation_id)
+
+    else:
+
+        async def endpoint(  # type: ignore[misc]
+            request: Request, app_id: AppId, services: ServicesDep
+        ) -> JSONResponse:
+            return await submit(request, app_id, services, kind, None)
+
+    endpoint.__name__ = f"{'put' if append else 'post'}_{kind}_{submit.__name__.strip('_')}"
+    return endpoint
 
 
-@router.put("/v1/process/audio/url/{conversation_id}", status_code=201)
-async def put_audio_url(
-    conversation_id: str, request: Request, app_id: AppId, services: ServicesDep
-) -> JSONResponse:
-    return await _submit_url(request, app_id, services, "audio", conversation_id)
-
-
-@router.post("/v1/process/video/url", status_code=201)
-async def post_video_url(request: Request, app_id: AppId, services: ServicesDep) -> JSONResponse:
-    return await _submit_url(request, app_id, services, "video", None)
-
-
-@router.put("/v1/process/video/url/{conversation_id}", status_code=201)
-async def put_video_url(
-    conversation_id: str, request: Request, app_id: AppId, services: ServicesDep
-) -> JSONResponse:
-    return await _submit_url(request, app_id, services, "video", conversation_id)
-
-
-@router.post("/v1/process/audio", status_code=201)
-async def post_audio(request: Request, app_id: AppId, services: ServicesDep) -> JSONResponse:
-    return await _submit_file(request, app_id, services, "audio", None)
-
-
-@router.put("/v1/process/audio/{conversation_id}", status_code=201)
-async def put_audio(
-    conversation_id: str, request: Request, app_id: AppId, services: ServicesDep
-) -> JSONResponse:
-    return await _submit_file(request, app_id, services, "audio", conversation_id)
-
-
-@router.post("/v1/process/video", status_code=201)
-async def post_video(request: Request, app_id: AppId, services: ServicesDep) -> JSONResponse:
-    return await _submit_file(request, app_id, services, "video", None)
-
-
-@router.put("/v1/process/video/{conversation_id}", status_code=201)
-async def put_video(
-    conversation_id: str, request: Request, app_id: AppId, services: ServicesDep
-) -> JSONResponse:
-    return await _submit_file(request, app_id, services, "video", conversation_id)
-
-
-@router.post("/v1/process/text", status_code=201)
-async def post_text(request: Request, app_id: AppId, services: ServicesDep) -> JSONResponse:
-    return await _submit_text(request, app_id, services, None)
-
-
-@router.put("/v1/process/text/{conversation_id}", status_code=201)
-async def put_text(
-    conversation_id: str, request: Request, app_id: AppId, services: ServicesDep
+async def _submit_text_kind(
+    request: Request, app_id: str, services: ServicesDep, kind: str, conversation_id: str | None
 ) -> JSONResponse:
     return await _submit_text(request, app_id, services, conversation_id)
+
+
+# URL routes first, so /audio/url is not taken for a conversation id.
+for _kind, _submit in (("audio", _submit_url), ("video", _submit_url)):
+    router.add_api_route(
+        f"/v1/process/{_kind}/url", _route(_submit, _kind, False), methods=["POST"], status_code=201
+    )
+    router.add_api_route(
+        f"/v1/process/{_kind}/url/{{conversation_id}}",
+        _route(_submit, _kind, True),
+        methods=["PUT"],
+        status_code=201,
+    )
+for _kind, _submit in (
+    ("audio", _submit_file),
+    ("video", _submit_file),
+    ("text", _submit_text_kind),
+):
+    router.add_api_route(
+        f"/v1/process/{_kind}", _route(_submit, _kind, False), methods=["POST"], status_code=201
+    )
+    router.add_api_route(
+        f"/v1/process/{_kind}/{{conversation_id}}",
+        _route(_submit, _kind, True),
+        methods=["PUT"],
+        status_code=201,
+    )

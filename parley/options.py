@@ -158,6 +158,11 @@ class JobOptions:
     enable_summary: bool = False
     timezone_offset: int = 0
     metadata: dict[str, Any] = field(default_factory=dict)
+    # Accepted for compatibility (go-sdk sends them; call score is out of scope):
+    parent_refs: bool = False
+    sentiment: bool = False
+    features: dict[str, Any] = field(default_factory=dict)
+    conversation_type: str | None = None
 
     @property
     def language(self) -> str | None:
@@ -356,6 +361,14 @@ def _metadata(name: str, raw: Raw) -> dict[str, Any]:
     return value
 
 
+def _features(name: str, raw: Raw) -> dict[str, Any]:
+    value = _metadata(name, raw)
+    features = value.get("featureList", [])
+    if not isinstance(features, list) or not all(isinstance(f, str) for f in features):
+        raise BadRequest(f'"{name}.featureList" must be an array of strings')
+    return value
+
+
 #: Symbl option name → (JobOptions field, parser).
 _OPTIONS: dict[str, tuple[str, Callable[[str, Raw], Any]]] = {
     "name": ("name", _string),
@@ -377,6 +390,10 @@ _OPTIONS: dict[str, tuple[str, Callable[[str, Raw], Any]]] = {
     "enableSummary": ("enable_summary", _bool),
     "timezoneOffset": ("timezone_offset", _int),
     "metadata": ("metadata", _metadata),
+    "parentRefs": ("parent_refs", _bool),
+    "sentiment": ("sentiment", _bool),
+    "features": ("features", _features),
+    "conversationType": ("conversation_type", _string),
 }
 
 

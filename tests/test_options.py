@@ -50,6 +50,8 @@ def test_body_wins_over_query() -> None:
         ("entities", '[{"text": "no type"}]'),
         ("metadata", "[1, 2]"),
         ("trackers", "[not json"),
+        ("parentRefs", "sometimes"),
+        ("features", '{"featureList": [1]}'),
     ],
 )
 def test_invalid_values_name_the_option(key: str, value: str) -> None:
@@ -83,3 +85,13 @@ def test_round_trip_through_json() -> None:
 
 def test_unknown_options_are_ignored() -> None:
     assert parse_options({"someFutureOption": ["1"]}) == JobOptions()
+
+
+def test_compatibility_extras_are_validated_and_kept() -> None:
+    options = parse_options(
+        {"parentRefs": ["true"], "sentiment": ["false"], "conversationType": ["sales"]},
+        {"features": [{"featureList": ["insights", "callScore"]}]},
+    )
+    assert options.parent_refs and not options.sentiment
+    assert options.features == {"featureList": ["insights", "callScore"]}
+    assert options.conversation_type == "sales"

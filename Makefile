@@ -22,7 +22,7 @@ run: $(STAMP)
 	$(BIN)/parley serve
 
 test: $(STAMP)
-	$(BIN)/ruff check parley tests bench tools
+	$(BIN)/ruff check .
 	$(BIN)/pytest -m "not slow and not services"
 
 test-slow: $(STAMP)

@@ -58,3 +58,47 @@ def test_mono_mix_without_per_channel(api: Api, testdata: Path) -> None:
     conversation = api.get(f"/v1/conversations/{submitted['conversationId']}").json()
     assert abs(conversation["billingDuration"] - 5.0) < 0.1
     assert conversation["members"] == []
+
+
+def _stm_words(path: Path) -> list[tuple[str, float, float, str]]:
+    """Reference (speaker, start, end, text) turns from an STM file."""
+    turns = []
+    for line in path.read_text().splitlines():
+        parts = line.split(maxsplit=5)
+        if len(parts) == 6 and not line.startswith(";;"):
+            turns.append((parts[2], float(parts[3]), float(parts[4]), parts[5]))
+    return turns
+
+
+def test_diarization_finds_two_speakers_in_a_call(api: Api, testdata: Path) -> None:
+    sample = testdata / "diarization/pyannote_sample/sample"
+    submitted = api.submit_file(sample.with_suffix(".wav"), {
+        "enableSpeakerDiarization": "true", "diarizationSpeakerCount": "2",
+    })
+    assert api.wait(submitted["jobId"])["status"] == "completed"
+    cid = submitted["conversationId"]
+    members = api.get(f"/v1/conversations/{cid}/members").json()["members"]
+    assert sorted(m["name"] for m in members) == ["Speaker 1", "Speaker 2"]
+    conversation = api.get(f"/v1/conversations/{cid}").json()
+    messages = api.get(f"/v1/conversations/{cid}/messages",
+                       params={"verbose": "true"}).json()["messages"]
+    assert all(m["from"].get("name") in ("Speaker 1", "Speaker 2") for m in messages)
+    # Map each reference turn to the member who said most of its words: the two reference
+    # speakers must come out as two different members.
+    reference = _stm_words(sample.with_suffix(".stm"))
+    votes: dict[str, dict[str, int]] = {}
+    for m in messages:
+        for w in m["words"]:
+            mid = _offset(w["startTime"], conversation["startTime"]) + w["duration"] / 2
+            for speaker, start, end, _ in reference:
+                if start <= mid <= end:
+                    votes.setdefault(speaker, {}).setdefault(m["from"]["name"], 0)
+                    votes[speaker][m["from"]["name"]] += 1
+    assert len(votes) == 2
+    winners = {speaker: max(counts, key=counts.get) for speaker, counts in votes.items()}
+    assert len(set(winners.values())) == 2, votes
+    analytics = api.get(f"/v1/conversations/{cid}/analytics").json()
+    talk = {m["name"]: m["talkTime"]["seconds"] for m in analytics["members"]}
+    total = next(x for x in analytics["metrics"] if x["type"] == "total_talk_time")["seconds"]
+    assert all(t > 1 for t in talk.values()) and sum(talk.values()) >= total - 0.01
+    assert total <= 30.0

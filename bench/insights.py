@@ -33,8 +33,10 @@ from parley.insights import (
     Message,
     TrackerSpec,
     compute_insights,
+    trackers,
 )
-from parley.insights.context import get_nlp
+from parley.insights.context import Context, get_nlp
+from parley.insights.embeddings import get_encoder
 from parley.insights.trackers import validate_vocabulary
 
 DATA = Path(__file__).resolve().parent / "insights_data"
@@ -174,6 +176,19 @@ def one_hour_transcript(convs: list[dict]) -> list[Message]:
     return out
 
 
+def time_trackers(hour: list[Message], convs: list[dict]) -> tuple[float, float, int]:
+    """Seconds for tracker detection alone, without and with the embedding level, using
+    every conversation's trackers at once."""
+    specs = [spec for conv in convs for spec in options_for(conv).trackers]
+    ctx = Context.build(hour, InsightOptions())
+    t = time.perf_counter()
+    trackers.detect(ctx, specs, [], semantic_threshold=None)
+    lexical_s = time.perf_counter() - t
+    t = time.perf_counter()
+    trackers.detect(ctx, specs, [])
+    return lexical_s, time.perf_counter() - t, len(specs)
+
+
 KINDS = ("questions", "action items", "follow-ups", "entities", "custom entities", "trackers")
 
 
@@ -238,6 +253,9 @@ def main() -> int:
     t0 = time.perf_counter()
     get_nlp()
     load_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    get_encoder()
+    encoder_load_s = time.perf_counter() - t0
 
     tallies = new_tallies()
     held_out = new_tallies()
@@ -259,6 +277,7 @@ def main() -> int:
     t = time.perf_counter()
     compute_insights(hour, options_for(convs[0]))
     hour_s = time.perf_counter() - t
+    tracker_times = time_trackers(hour, convs)
 
     print(
         f"{len(files)} conversations, {n_messages} messages, "
@@ -269,6 +288,7 @@ def main() -> int:
     if n_held:
         print_table(f"Held-out subset ({n_held} conversation(s) written after tuning)", held_out)
     print(f"spaCy model load (once per process): {load_s:.2f} s")
+    print(f"sentence model load (once per process): {encoder_load_s:.2f} s")
     print(
         f"insight stage on the set: {compute_s:.2f} s for {speech_s / 3600:.3f} h "
         f"= {compute_s / (speech_s / 3600):.1f} s per hour of speech"
@@ -276,6 +296,13 @@ def main() -> int:
     print(
         f"insight stage on a {hour[-1].end / 3600:.2f} h transcript ({len(hour)} messages): "
         f"{hour_s:.2f} s = {hour_s / (hour[-1].end / 3600):.1f} s per hour of speech"
+    )
+    hours = hour[-1].end / 3600
+    lexical_s, semantic_s, n_specs = tracker_times
+    print(
+        f"trackers alone on that transcript ({n_specs} trackers): lexical {lexical_s:.2f} s, "
+        f"with sentence embeddings {semantic_s:.2f} s "
+        f"= +{(semantic_s - lexical_s) / hours:.1f} s per hour of speech"
     )
     if args.verbose:
         for kind, tally in tallies.items():

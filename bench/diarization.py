@@ -49,9 +49,10 @@ TESTDATA = Path(os.environ.get("PARLEY_TESTDATA", REPO.parent / "shared" / "test
 
 
 def load_audio(path: Path) -> np.ndarray:
-    from faster_whisper import decode_audio
+    """The mono 16 kHz samples the server's own decode stage gives the speakers stage."""
+    from parley.pipeline.decode import decode
 
-    return decode_audio(str(path), sampling_rate=SAMPLE_RATE).astype(np.float32)
+    return decode(path).mono
 
 
 def recordings() -> list[Path]:

@@ -5,6 +5,7 @@ Usage (from the repo root)::
     .venv/bin/python bench/diarization.py            # DER tables, count given and estimated
     .venv/bin/python bench/diarization.py --long     # + ~1 h synthetic recording: time, RSS
     .venv/bin/python bench/diarization.py --set step=0.5 --set cluster_threshold=0.55
+    .venv/bin/python bench/diarization.py --activity-floor   # what no clustering can fix
 
 Test data: $PARLEY_TESTDATA or ../shared/testdata (never copied into the repo). Every file of
 diarization/ that has an RTTM is scored; the AMI excerpts are averaged (mean of per-file DER,
@@ -15,6 +16,12 @@ Word attribution: the pyannote sample's STM has timed *utterances*; each utteran
 get time spans in proportion to their length in characters, `assign_speakers` labels them
 from our turns, and a word is right when its speaker maps (via the DER mapping) to the STM
 speaker of its utterance.
+
+Activity floor (``--activity-floor``): missed speech and false alarm do not depend on which
+speaker a turn is given to, only on how many speakers are active in each frame, and that
+count comes from the segmentation model. So missed + false alarm is a floor that no
+clustering or embedding can lower. The models run once per recording; the speech and overlap
+thresholds are then swept over that one pass and the lowest AMI mean floor is reported.
 """
 
 from __future__ import annotations
@@ -42,7 +49,9 @@ from parley.pipeline.speakers import (  # noqa: E402
     DiarizationOptions,
     assign_speakers,
     diarize,
+    gather_evidence,
     load_speaker_models,
+    resolve_turns,
 )
 
 TESTDATA = Path(os.environ.get("PARLEY_TESTDATA", REPO.parent / "shared" / "testdata"))
@@ -174,11 +183,59 @@ def long_run(models, base: DiarizationOptions, minutes: float) -> None:
           f"monotonic {all(a <= b for a, b in itertools.pairwise(done))}")
 
 
+def activity_floor(models, base: DiarizationOptions) -> None:
+    """Sweep the activity thresholds over one model pass; print the missed + FA floor."""
+    evidence = []
+    for rttm in recordings():
+        audio = load_audio(rttm.with_suffix(".wav"))
+        uem_path = rttm.with_suffix(".uem")
+        uem = load_uem(uem_path) if uem_path.exists() else [(0.0, len(audio) / SAMPLE_RATE)]
+        ref = load_rttm(rttm)
+        ev = gather_evidence(audio, models, base)
+        evidence.append((rttm, ref, uem, len({s for *_, s in ref}), ev))
+    speech = (0.1, 0.2, 0.3, 0.35, 0.4, 0.5, 0.6)
+    overlap = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6)
+    rows = []
+    for st, ot in itertools.product(speech, overlap):
+        opts = dataclasses.replace(base, speech_threshold=st, overlap_threshold=ot)
+        ami, others = [], {}
+        for rttm, ref, uem, n_ref, ev in evidence:
+            turns = resolve_turns(ev, n_ref, opts)
+            r = diarization_error(ref, [(t.start, t.end, t.speaker) for t in turns], uem)
+            if rttm.parent.name == "ami_pyannote_debug":
+                ami.append(r)
+            else:
+                others[rttm.stem[:8]] = r.der
+        floor = statistics.fmean(r.missed_rate + r.false_alarm_rate for r in ami)
+        rows.append((floor, st, ot, statistics.fmean(r.der for r in ami),
+                     statistics.fmean(r.missed_rate for r in ami),
+                     statistics.fmean(r.false_alarm_rate for r in ami), others))
+    rows.sort(key=lambda row: row[0])
+    default = next(r for r in rows if (r[1], r[2]) == (base.speech_threshold,
+                                                       base.overlap_threshold))
+    names = sorted(rows[0][6])
+    print(f"\n## Activity floor: missed + false alarm, AMI mean of "
+          f"{sum(1 for e in evidence if e[0].parent.name == 'ami_pyannote_debug')} files, "
+          f"count given ({len(rows)} threshold pairs over one model pass)\n")
+    print("| speech thr | overlap thr | AMI floor (missed+FA) | missed | FA | AMI DER | "
+          + " | ".join(f"{n} DER" for n in names) + " |")
+    print("|" + "---|" * (6 + len(names)))
+    for row in [*rows[:5], default]:
+        mark = " (default)" if row is default else ""
+        print(f"| {row[1]}{mark} | {row[2]} | **{100 * row[0]:.1f}%** | {100 * row[4]:.1f}% "
+              f"| {100 * row[5]:.1f}% | {100 * row[3]:.1f}% | "
+              + " | ".join(f"{100 * row[6][n]:.1f}%" for n in names) + " |")
+    print(f"\nNo labelling of this segmentation's activity can score below "
+          f"{100 * rows[0][0]:.1f}% mean DER on the AMI excerpts with these thresholds.")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--long", action="store_true", help="also run a ~1 h synthetic recording")
     ap.add_argument("--long-only", action="store_true", help="only the long run")
     ap.add_argument("--minutes", type=float, default=60.0)
+    ap.add_argument("--activity-floor", action="store_true",
+                    help="only sweep speech/overlap thresholds for the missed+FA floor")
     ap.add_argument("--repeats", type=int, default=3, help="timing repeats (median)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
@@ -194,6 +251,9 @@ def main() -> None:
     t0 = time.perf_counter()
     models = load_speaker_models(threads=args.threads)
     print(f"models loaded in {time.perf_counter() - t0:.2f} s; options: {base}")
+    if args.activity_floor:
+        activity_floor(models, base)
+        return
     if not args.long_only:
         for given in (True, False):
             extra = run_table(models, base, given, args.repeats)

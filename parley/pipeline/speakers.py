@@ -40,10 +40,13 @@ from parley.pipeline.schema import SAMPLE_RATE, ProgressCallback, SpeakerTurn, W
 __all__ = [
     "DiarizationOptions",
     "ModelChecksumError",
+    "SpeakerEvidence",
     "SpeakerModels",
     "assign_speakers",
     "diarize",
+    "gather_evidence",
     "load_speaker_models",
+    "resolve_turns",
 ]
 
 log = logging.getLogger(__name__)
@@ -300,8 +303,10 @@ def _cluster(emb: np.ndarray, num_speakers: int | None, opts: DiarizationOptions
 
 
 @dataclass
-class _Evidence:
-    """What the models say about a recording; everything after this is cheap arithmetic."""
+class SpeakerEvidence:
+    """What the models say about a recording (:func:`gather_evidence`); turning it into turns
+    (:func:`resolve_turns`) is cheap arithmetic, so one model pass can be resolved many times
+    (other speaker counts, other thresholds: bench/diarization.py --activity-floor)."""
 
     duration: float
     starts: list[int]  # window start samples
@@ -328,19 +333,24 @@ _MARGINAL = _POWERSET  # (7, 3)
 _OVERLAP_CLASSES = _POWERSET.sum(axis=1) == 2
 
 
-def _gather(
+def gather_evidence(
     samples: np.ndarray,
     models: SpeakerModels,
     options: DiarizationOptions,
-    report: ProgressCallback,
-) -> _Evidence:
-    """Run segmentation on every window and CAM++ on every local speaker, window by window."""
+    report: ProgressCallback | None = None,
+) -> SpeakerEvidence:
+    """Run segmentation on every window and CAM++ on every local speaker, window by window.
+
+    This is the expensive half of :func:`diarize` (all model calls); ``options`` matter here
+    only for the window step and the embedding speech minimums.
+    """
+    report = report or (lambda _f: None)
     n = len(samples)
     duration = n / SAMPLE_RATE
     step_s = options.step if duration <= options.long_audio_seconds else options.long_audio_step
     starts = _window_starts(n, max(_FB_HOP, round(step_s * SAMPLE_RATE)))
     total = math.ceil(n / 270) + _FRAMES_PER_WINDOW + 1
-    ev = _Evidence(
+    ev = SpeakerEvidence(
         duration=duration,
         starts=starts,
         total_frames=total,
@@ -387,8 +397,8 @@ def _gather(
     return ev
 
 
-def _resolve(
-    ev: _Evidence, num_speakers: int | None, options: DiarizationOptions
+def resolve_turns(
+    ev: SpeakerEvidence, num_speakers: int | None, options: DiarizationOptions
 ) -> list[SpeakerTurn]:
     """Cluster the embeddings and turn window-local activity into global speaker turns."""
     if not ev.emb:
@@ -461,8 +471,8 @@ def diarize(
     num_speakers = options.num_speakers
     if num_speakers is not None:
         num_speakers = max(1, min(int(num_speakers), options.max_speakers))
-    ev = _gather(samples, models, options, report)
-    turns = _resolve(ev, num_speakers, options)
+    ev = gather_evidence(samples, models, options, report)
+    turns = resolve_turns(ev, num_speakers, options)
     report(1.0)
     return turns
 

@@ -79,8 +79,9 @@ def build_models(settings: Settings) -> Models:
     )
 
 
-def build_webhooks(settings: Settings) -> WebhookDispatcher:
+def build_webhooks(settings: Settings, storage: Storage) -> WebhookDispatcher:
     return WebhookDispatcher(
+        storage,
         secret=settings.webhook_secret,
         max_attempts=settings.webhook_max_attempts,
         backoff=settings.webhook_backoff_seconds,
@@ -103,7 +104,7 @@ def build_services(settings: Settings, *, models: Models | None = None) -> Servi
     storage = build_storage(settings)
     secret = settings.jwt_secret or load_or_create_secret(settings.data_dir / "jwt_secret")
     tokens = Tokens(storage=storage, secret=secret, ttl_seconds=settings.token_ttl_seconds)
-    webhooks = build_webhooks(settings)
+    webhooks = build_webhooks(settings, storage)
     runner: JobRunner | None = None
     queue: JobQueue
     if settings.queue == "celery":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 import threading
 import time
@@ -18,6 +19,21 @@ REPO = Path(__file__).resolve().parents[1]
 TESTDATA = Path(os.environ.get("PARLEY_TESTDATA", REPO.parent / "shared" / "testdata"))
 MODEL_CACHE = Path(os.environ.get("PARLEY_TEST_MODEL_CACHE", REPO / "parley-data" / "models"))
 APP_ID, APP_SECRET = "test-app", "test-secret"
+PG_ADMIN = os.environ.get("PARLEY_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+@pytest.fixture()
+def pg_database() -> Iterator[str]:
+    """A fresh PostgreSQL database (local server, trust auth), dropped afterwards."""
+    import psycopg
+
+    name = f"parley_test_{secrets.token_hex(4)}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = PG_ADMIN.rsplit("/", 1)[0]
+    yield f"{base.replace('postgresql://', 'postgresql+psycopg://')}/{name}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")

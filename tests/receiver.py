@@ -24,8 +24,8 @@ class Receiver:
 
 
 @contextmanager
-def receiver(fail_first: int = 0) -> Iterator[Receiver]:
-    """Answers 500 to the first ``fail_first`` POSTs, then 200."""
+def receiver(fail_first: int = 0, port: int = 0) -> Iterator[Receiver]:
+    """Answers 500 to the first ``fail_first`` POSTs, then 200 (on ``port``, or a free one)."""
     state: dict[str, Any] = {}
 
     class Handler(BaseHTTPRequestHandler):
@@ -45,7 +45,7 @@ def receiver(fail_first: int = 0) -> Iterator[Receiver]:
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
     state["receiver"] = Receiver(
         f"http://127.0.0.1:{server.server_address[1]}/hook", fail_first=fail_first
     )
@@ -55,3 +55,4 @@ def receiver(fail_first: int = 0) -> Iterator[Receiver]:
         yield state["receiver"]
     finally:
         server.shutdown()
+        server.server_close()

@@ -70,7 +70,7 @@ def _worker_runner() -> Any:
 
         settings = Settings()
         storage = build_storage(settings)
-        _runner = build_runner(settings, storage, build_webhooks(settings))
+        _runner = build_runner(settings, storage, build_webhooks(settings, storage))
     return _runner
 
 

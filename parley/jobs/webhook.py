@@ -1,10 +1,14 @@
 """Webhooks: a POST to ``webhookUrl`` on every job status change.
 
 Body: ``{"jobId", "id", "status", "conversationId"}`` (both id spellings, as
-Symbl's docs and blog disagree). Delivery retries with exponential back-off
-until a 2xx or ``max_attempts``; events of one job are delivered in order, and
-a slow endpoint delays only its own job's events. With a secret configured,
+Symbl's docs and blog disagree). With a secret configured,
 ``X-Parley-Signature: sha256=<hex>`` is the HMAC-SHA256 of the raw body.
+
+Events are written to the database first (``parley.storage.webhooks``, an outbox) and
+delivered from there, so none is lost to a restart: whichever process runs a dispatcher
+next sends what is still pending. Delivery retries with exponential back-off until a 2xx
+or ``max_attempts``; events of one job go out in order, and a slow endpoint delays only
+its own job's events.
 """
 
 from __future__ import annotations
@@ -15,12 +19,15 @@ import json
 import logging
 import threading
 import time
-from collections import deque
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import httpx
+
+from parley.storage import Storage
+from parley.storage import webhooks as outbox
+from parley.storage.models import utcnow
 
 __all__ = ["SIGNATURE_HEADER", "WebhookDispatcher", "sign", "status_event"]
 
@@ -39,98 +46,156 @@ def sign(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-@dataclass(frozen=True)
-class _Event:
-    url: str
-    body: bytes
-
-
 class WebhookDispatcher:
-    """Delivers webhook events from a small thread pool."""
+    """Delivers the outbox: one polling thread claims due rows, a small pool posts them.
+
+    Every process that runs one (API, workers) helps deliver; claims are leases, so a row
+    is never posted by two processes at once, and one whose process died is taken over
+    once its lease (``timeout`` + 30 s) runs out.
+    """
 
     def __init__(
         self,
+        storage: Storage,
         *,
         secret: str | None = None,
         max_attempts: int = 6,
         backoff: float = 1.0,
         timeout: float = 10.0,
         threads: int = 4,
+        poll_interval: float = 1.0,
     ) -> None:
+        self._storage = storage
         self._secret = secret
         self._max_attempts = max_attempts
         self._backoff = backoff
+        self._lease = timedelta(seconds=timeout + 30)
+        self._poll_interval = poll_interval
         self._client = httpx.Client(timeout=timeout, follow_redirects=False)
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="webhook")
-        self._pending: dict[str, deque[_Event]] = {}
-        self._lock = threading.Lock()
-        self._idle = threading.Condition(self._lock)
+        self._wake = threading.Event()
         self._closed = threading.Event()
+        self._lock = threading.Lock()
+        self._sent: set[int] = set()  # rows this dispatcher queued (for join)
+        self._soonest: float | None = None  # monotonic time of the earliest retry we set
+        self._poller = threading.Thread(target=self._poll, name="webhook-poller", daemon=True)
+        self._poller.start()
 
     def send(self, url: str, payload: dict[str, Any], *, key: str) -> None:
-        """Queue one event; events with the same ``key`` (a job id) go out in order."""
-        event = _Event(url=url, body=json.dumps(payload, separators=(",", ":")).encode())
+        """Queue one event for the job ``key``; it is stored before this returns."""
+        body = json.dumps(payload, separators=(",", ":"))
+        with self._storage.session() as session:
+            delivery_id = outbox.enqueue(session=session, job_id=key, url=url, body=body)
         with self._lock:
-            queue = self._pending.get(key)
-            if queue is not None:
-                queue.append(event)
+            self._sent.add(delivery_id)
+        self._wake.set()
+
+    # -- delivery ---------------------------------------------------------------------
+
+    def _poll(self) -> None:
+        while not self._closed.is_set():
+            wait = self._poll_interval
+            with self._lock:
+                if self._soonest is not None:
+                    wait = max(0.0, min(wait, self._soonest - time.monotonic()))
+            self._wake.wait(wait)
+            self._wake.clear()
+            with self._lock:
+                self._soonest = None
+            if self._closed.is_set():
                 return
-            self._pending[key] = deque([event])
-        self._pool.submit(self._drain, key)
+            try:
+                self._dispatch_due()
+            except Exception:  # the database is briefly unavailable: try again next tick
+                log.warning("webhook poll failed", exc_info=True)
 
-    def _drain(self, key: str) -> None:
-        while True:
-            with self._lock:
-                queue = self._pending[key]
-                if not queue:
-                    del self._pending[key]
-                    self._idle.notify_all()
-                    return
-                event = queue[0]
-            self._deliver(event)
-            with self._lock:
-                queue.popleft()
+    def _dispatch_due(self) -> None:
+        now = utcnow()
+        with self._storage.session() as session:
+            rows = outbox.due(session=session, now=now)
+            claimed = [
+                (row.id, row.url, row.body, row.attempts + 1)
+                for row in rows
+                if outbox.claim(
+                    session=session, delivery_id=row.id, now=now, until=now + self._lease
+                )
+            ]
+        for item in claimed:
+            self._pool.submit(self._deliver, *item)
 
-    def _deliver(self, event: _Event) -> bool:
+    def _deliver(self, delivery_id: int, url: str, body: str, attempt: int) -> None:
+        try:
+            problem = self._post(url, body.encode())
+            with self._storage.session() as session:
+                if problem is None:
+                    outbox.finish(
+                        session=session, delivery_id=delivery_id, delivered=True, error=None
+                    )
+                elif attempt >= self._max_attempts:
+                    log.error("webhook to %s given up after %d attempts: %s", url, attempt, problem)
+                    outbox.finish(
+                        session=session, delivery_id=delivery_id, delivered=False, error=problem
+                    )
+                else:
+                    log.warning(
+                        "webhook to %s failed (attempt %d/%d): %s",
+                        url,
+                        attempt,
+                        self._max_attempts,
+                        problem,
+                    )
+                    delay = self._backoff * 2 ** (attempt - 1)
+                    with self._lock:
+                        soon = time.monotonic() + delay
+                        self._soonest = min(self._soonest or soon, soon)
+                    outbox.retry_later(
+                        session=session,
+                        delivery_id=delivery_id,
+                        at=utcnow() + timedelta(seconds=delay),
+                        error=problem,
+                    )
+        except Exception:
+            log.exception(
+                "webhook delivery %d crashed; its lease will run out and retry", delivery_id
+            )
+        finally:
+            self._wake.set()  # the job's next event may be due now
+
+    def _post(self, url: str, body: bytes) -> str | None:
+        """One attempt; None on a 2xx, else what went wrong."""
         headers = {"Content-Type": "application/json", "User-Agent": "parley-webhook"}
         if self._secret:
-            headers[SIGNATURE_HEADER] = sign(self._secret, event.body)
-        delay = self._backoff
-        for attempt in range(1, self._max_attempts + 1):
-            try:
-                response = self._client.post(event.url, content=event.body, headers=headers)
-                if response.is_success:
-                    return True
-                problem = f"HTTP {response.status_code}"
-            except httpx.HTTPError as exc:
-                problem = f"{type(exc).__name__}: {exc}"
-            log.warning(
-                "webhook to %s failed (attempt %d/%d): %s",
-                event.url,
-                attempt,
-                self._max_attempts,
-                problem,
-            )
-            if attempt < self._max_attempts and not self._closed.wait(delay):
-                delay *= 2
-            elif self._closed.is_set():
-                break
-        log.error("webhook to %s given up after %d attempts", event.url, self._max_attempts)
-        return False
+            headers[SIGNATURE_HEADER] = sign(self._secret, body)
+        try:
+            response = self._client.post(url, content=body, headers=headers)
+        except httpx.HTTPError as exc:
+            return f"{type(exc).__name__}: {exc}"
+        return None if response.is_success else f"HTTP {response.status_code}"
+
+    # -- lifecycle ----------------------------------------------------------------------
 
     def join(self, timeout: float = 30.0) -> bool:
-        """Wait until every queued event is delivered or given up."""
+        """Wait until every event this dispatcher queued is delivered or given up."""
         deadline = time.monotonic() + timeout
-        with self._lock:
-            while self._pending:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return False
-                self._idle.wait(remaining)
-        return True
+        while True:
+            with self._lock:
+                sent = list(self._sent)
+            with self._storage.session() as session:
+                left = outbox.pending_among(session=session, ids=sent)
+            if left == 0:
+                with self._lock:
+                    self._sent.difference_update(sent)
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            self._wake.set()
+            time.sleep(0.05)
 
     def close(self, timeout: float = 5.0) -> None:
+        """Stop after up to ``timeout`` s of delivering; what is left stays in the outbox."""
         self.join(timeout)
         self._closed.set()
+        self._wake.set()
+        self._poller.join()
         self._pool.shutdown(wait=True, cancel_futures=True)
         self._client.close()

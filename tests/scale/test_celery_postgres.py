@@ -24,21 +24,7 @@ from tests.conftest import APP_ID, APP_SECRET, MODEL_CACHE, wait_for_token
 
 pytestmark = [pytest.mark.services, pytest.mark.slow]
 
-PG_ADMIN = os.environ.get("PARLEY_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS = os.environ.get("PARLEY_TEST_REDIS", "redis://127.0.0.1:6379/0")
-
-
-@pytest.fixture()
-def database() -> Iterator[str]:
-    import psycopg
-
-    name = f"parley_test_{secrets.token_hex(4)}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    base = PG_ADMIN.rsplit("/", 1)[0]
-    yield f"{base.replace('postgresql://', 'postgresql+psycopg://')}/{name}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @dataclass
@@ -59,7 +45,7 @@ class Cluster:
 
 
 @pytest.fixture()
-def cluster(tmp_path: Path, database: str) -> Iterator[Cluster]:
+def cluster(tmp_path: Path, pg_database: str) -> Iterator[Cluster]:
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "models").symlink_to(MODEL_CACHE.resolve(), target_is_directory=True)
     with socket.socket() as s:
@@ -67,7 +53,7 @@ def cluster(tmp_path: Path, database: str) -> Iterator[Cluster]:
         port = s.getsockname()[1]
     env = os.environ | {
         "PARLEY_QUEUE": "celery",
-        "PARLEY_DATABASE_URL": database,
+        "PARLEY_DATABASE_URL": pg_database,
         "PARLEY_BROKER_URL": REDIS,
         "PARLEY_CELERY_QUEUE_NAME": f"parley-test-{secrets.token_hex(4)}",
         "PARLEY_DATA_DIR": str(tmp_path / "data"),

@@ -9,7 +9,9 @@ temperature fallback (see the project's offline-models notes).
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -17,6 +19,12 @@ from parley.pipeline.models import WhisperRuntime
 from parley.pipeline.schema import SAMPLE_RATE, ProgressCallback, Word
 
 __all__ = ["SpeechOptions", "SpeechResult", "recognize"]
+
+log = logging.getLogger(__name__)
+
+#: Voice-detected speech this long with no word within ``_WORD_REACH`` of it is decoded again.
+_MIN_LOST_SPEECH = 2.0
+_WORD_REACH = 1.0
 
 
 @dataclass(frozen=True)
@@ -79,6 +87,15 @@ def recognize(
         )
     else:
         segments, info = runtime.model.transcribe(samples, **common)
+    words = _words(segments, duration, progress)
+    if runtime.batch_size > 1:
+        words = _recover_skipped_speech(samples, words, runtime, common, info.language)
+    return SpeechResult(
+        words=tuple(words), language=info.language, language_probability=info.language_probability
+    )
+
+
+def _words(segments: Any, duration: float, progress: ProgressCallback | None, offset: float = 0.0):
     words: list[Word] = []
     for segment in segments:
         for w in segment.words or ():
@@ -87,13 +104,60 @@ def recognize(
                 words.append(
                     Word(
                         text=text,
-                        start=round(float(w.start), 3),
-                        end=round(float(w.end), 3),
+                        start=round(float(w.start) + offset, 3),
+                        end=round(float(w.end) + offset, 3),
                         probability=round(float(w.probability), 4),
                     )
                 )
         if progress is not None:
             progress(min(segment.end / duration, 1.0))
-    return SpeechResult(
-        words=tuple(words), language=info.language, language_probability=info.language_probability
+    return words
+
+
+def _recover_skipped_speech(
+    samples: np.ndarray,
+    words: list[Word],
+    runtime: WhisperRuntime,
+    common: dict[str, Any],
+    language: str | None,
+) -> list[Word]:
+    """Decode again, sequentially, any detected speech the batched pass returned no words for.
+
+    The batched pipeline decodes each VAD chunk (up to 30 s) as one untimed segment, and
+    Whisper sometimes ends such a segment after its first sentence: the rest of the chunk is
+    silently dropped (faster-whisper issue #485; bench/asr.py --quick lost 58 of 143 words
+    this way). The sequential decoder seeks past what it has transcribed and carries on, so
+    the spans VAD calls speech but no word covers are handed to it.
+    """
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    step = 0.01
+    n = int(len(samples) / SAMPLE_RATE / step) + 1
+    speech = np.zeros(n, dtype=bool)
+    for seg in get_speech_timestamps(samples, VadOptions(**common["vad_parameters"])):
+        speech[int(seg["start"] / SAMPLE_RATE / step) : int(seg["end"] / SAMPLE_RATE / step)] = True
+    for w in words:
+        a = max(0, int((w.start - _WORD_REACH) / step))
+        speech[a : int((w.end + _WORD_REACH) / step) + 1] = False
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], speech.astype(np.int8), [0]])))
+    spans = [
+        (a * step, b * step)
+        for a, b in zip(edges[::2], edges[1::2], strict=True)
+        if (b - a) * step >= _MIN_LOST_SPEECH
+    ]
+    if not spans:
+        return words
+    options = {k: v for k, v in common.items() if k not in ("vad_filter", "vad_parameters")}
+    options["language"] = language
+    recovered: list[Word] = []
+    for start, end in spans:
+        a, b = int(start * SAMPLE_RATE), int(end * SAMPLE_RATE)
+        segments, _ = runtime.model.transcribe(samples[a:b], vad_filter=False, **options)
+        recovered += _words(segments, end - start, None, offset=start)
+    log.info(
+        "speech: %d words recovered from %d span(s) (%.1f s) the batched decoder skipped",
+        len(recovered),
+        len(spans),
+        sum(e - s for s, e in spans),
     )
+    return sorted(words + recovered, key=lambda w: (w.start, w.end))

@@ -111,17 +111,19 @@ class Submitter:
                     input_data=text,
                 )
                 result = Submission(conversation_id=conversation.id, job_id=job_id)
+                if options.webhook_url and self.webhooks is not None:
+                    # in the job's own transaction: no job without its event, nor the reverse
+                    self.webhooks.send(
+                        options.webhook_url,
+                        status_event(job_id, result.conversation_id, JobStatus.SCHEDULED),
+                        key=job_id,
+                        session=session,
+                    )
         except BaseException:
             if key is not None:
                 self.storage.audio.delete(key)
             elif upload is not None:
                 upload.unlink(missing_ok=True)
             raise
-        if options.webhook_url and self.webhooks is not None:
-            self.webhooks.send(
-                options.webhook_url,
-                status_event(job_id, result.conversation_id, JobStatus.SCHEDULED),
-                key=job_id,
-            )
         self.queue.enqueue(job_id)
         return result

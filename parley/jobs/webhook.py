@@ -24,6 +24,8 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from parley.storage import Storage
 from parley.storage import webhooks as outbox
@@ -81,14 +83,25 @@ class WebhookDispatcher:
         self._poller = threading.Thread(target=self._poll, name="webhook-poller", daemon=True)
         self._poller.start()
 
-    def send(self, url: str, payload: dict[str, Any], *, key: str) -> None:
-        """Queue one event for the job ``key``; it is stored before this returns."""
+    def send(
+        self, url: str, payload: dict[str, Any], *, key: str, session: Session | None = None
+    ) -> None:
+        """Queue one event for the job ``key``.
+
+        With ``session``, the event is written in the caller's transaction, so it exists
+        exactly when the status change it reports does (and goes out once that commits);
+        without, it is stored in a transaction of its own before this returns.
+        """
         body = json.dumps(payload, separators=(",", ":"))
-        with self._storage.session() as session:
+        if session is None:
+            with self._storage.session() as own:
+                delivery_id = outbox.enqueue(session=own, job_id=key, url=url, body=body)
+            self._wake.set()
+        else:
             delivery_id = outbox.enqueue(session=session, job_id=key, url=url, body=body)
+            event.listen(session, "after_commit", lambda _s: self._wake.set(), once=True)
         with self._lock:
             self._sent.add(delivery_id)
-        self._wake.set()
 
     # -- delivery ---------------------------------------------------------------------
 

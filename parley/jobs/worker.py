@@ -4,7 +4,8 @@
 
 Results, insights and the ``completed`` status are written in one transaction;
 on any failure the job ends ``failed`` with a reason and nothing of it is
-stored. Every status change goes to the job's webhook.
+stored. Every status change goes to the job's webhook; the final one is queued in the
+same transaction as the final status.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy.orm import Session
 
 from parley.config import Settings
 from parley.conversations import llm_from_settings, refresh_insights
@@ -122,10 +125,13 @@ class JobRunner:
 
     # -- status and webhooks ----------------------------------------------------------
 
-    def notify(self, job: Job, status: JobStatus) -> None:
+    def notify(self, job: Job, status: JobStatus, session: Session | None = None) -> None:
+        """Queue the job's webhook event; with ``session``, in the same transaction as the
+        status change, so a crash cannot commit one without the other."""
         url = job.options.get("webhook_url")
         if url:
-            self.webhooks.send(url, status_event(job.id, job.conversation_id, status), key=job.id)
+            event = status_event(job.id, job.conversation_id, status)
+            self.webhooks.send(url, event, key=job.id, session=session)
 
     def _progress_callback(self, job_id: str) -> Any:
         last = {"value": -1.0, "time": 0.0}
@@ -173,8 +179,7 @@ class JobRunner:
         self.notify(job, JobStatus.IN_PROGRESS)
         with self._heartbeat(job.id):
             status = self._run(job)
-        self._cleanup(job)
-        self.notify(job, status)
+        self._cleanup(job)  # the final webhook was queued with the final status
         return status
 
     def _run(self, job: Job) -> JobStatus:
@@ -191,6 +196,7 @@ class JobRunner:
         if status == JobStatus.FAILED:
             with self.storage.session() as session:
                 jobs_store.finish(session=session, job_id=job.id, status=status, reason=reason)
+                self.notify(job, status, session=session)
         log.info(
             "job %s %s in %.1fs%s",
             job.id,
@@ -298,6 +304,7 @@ class JobRunner:
                 llm=llm_from_settings(self.settings),
             )
             jobs_store.finish(session=session, job_id=job.id, status=JobStatus.COMPLETED)
+            self.notify(job, JobStatus.COMPLETED, session=session)
 
     def _cleanup(self, job: Job) -> None:
         if job.source != "text" and not self.settings.keep_audio:

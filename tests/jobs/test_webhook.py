@@ -123,3 +123,18 @@ def test_two_dispatchers_on_one_database_deliver_each_event_once(storage: Storag
         a.close()
         b.close()
         assert sorted(x["jobId"] for x in hook.bodies()) == sorted(f"j{i}" for i in range(20))
+
+
+def test_event_sent_in_a_transaction_exists_only_if_it_commits(storage: Storage) -> None:
+    dispatcher = WebhookDispatcher(storage, poll_interval=30.0)  # only the commit can wake it
+    with receiver() as hook:
+        with pytest.raises(RuntimeError), storage.session() as session:
+            dispatcher.send(hook.url, status_event("x", "c", "failed"), key="x", session=session)
+            raise RuntimeError("the status change is rolled back")
+        with storage.session() as session:
+            dispatcher.send(hook.url, status_event("y", "c", "completed"), key="y", session=session)
+        assert eventually(lambda: bool(hook.bodies()), timeout=5.0)
+        assert dispatcher.join(5)
+        assert [b["jobId"] for b in hook.bodies()] == ["y"]
+    dispatcher.close()
+    assert [r.job_id for r in rows(storage)] == ["y"]

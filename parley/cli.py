@@ -45,11 +45,15 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
 def _worker(args: argparse.Namespace, settings: Settings) -> int:
     """A Celery worker: one job at a time per process; run more processes to scale."""
-    from parley.jobs.celery_queue import make_celery, register_worker_tasks, warm_up
+    from parley.jobs.celery_queue import make_celery, register_worker_tasks
+    from parley.jobs.owners import new_worker_id
+    from parley.services import build_storage, build_worker_runner
 
+    build_storage(settings).dispose()  # migrations, before any job
     app = make_celery(settings)
-    register_worker_tasks(app)
-    warm_up()
+    runner = build_worker_runner(settings, new_worker_id(args.hostname or "celery"))
+    register_worker_tasks(app, runner)
+    runner.warm()
     argv = ["worker", "--pool=solo", "--loglevel=INFO", "-Q", settings.celery_queue_name]
     if args.hostname:
         argv += ["--hostname", args.hostname]
@@ -94,7 +98,7 @@ def _process(args: argparse.Namespace, settings: Settings, extra: list[str]) -> 
     from parley.errors import ParleyError
     from parley.options import parse_options
     from parley.pipeline.decode import probe
-    from parley.services import build_models, build_services
+    from parley.services import build_models, build_runner, build_services
     from parley.storage import conversations as store
     from parley.storage import jobs as jobs_store
     from parley.storage.apps import create_app
@@ -111,7 +115,8 @@ def _process(args: argparse.Namespace, settings: Settings, extra: list[str]) -> 
         local = settings.model_copy(
             update={"data_dir": scratch, "database_url": None, "workers": 0, "queue": "local"}
         )
-        services = build_services(local, models=build_models(settings))
+        services = build_services(local)
+        runner = build_runner(local, services.storage, services.webhooks, build_models(settings))
         with services.storage.session() as session:
             app, _ = create_app(session=session, name="cli")
         upload, out = services.storage.audio.new_upload()
@@ -122,9 +127,8 @@ def _process(args: argparse.Namespace, settings: Settings, extra: list[str]) -> 
             app_id=app.id, kind=kind, source="file", options=options, upload=upload
         )
         with services.storage.session() as session:
-            jobs_store.claim(session=session, job_id=submission.job_id)
-        assert services.runner is not None
-        services.runner.run(submission.job_id)
+            jobs_store.claim(session=session, job_id=submission.job_id, worker_id=runner.worker_id)
+        runner.run(submission.job_id)
         with services.storage.session() as session:
             job = jobs_store.get_job(session=session, job_id=submission.job_id)
             assert job is not None

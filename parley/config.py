@@ -44,7 +44,9 @@ class Settings(BaseSettings):
     )
     broker_url: str = "redis://127.0.0.1:6379/0"
     celery_queue_name: str = "parley"
-    workers: int = Field(1, ge=0, description="In-process worker threads (0 = submit only).")
+    workers: int = Field(
+        1, ge=0, description="Worker child processes of `parley serve` (0 = accept jobs only)."
+    )
     max_concurrent_jobs: int = Field(50, ge=1, description="Per app: scheduled + in progress.")
     max_upload_bytes: int = Field(2 * 1024**3, ge=1)
     max_duration_seconds: float = Field(4 * 3600, gt=0, description="Symbl's 4-hour limit.")
@@ -53,7 +55,17 @@ class Settings(BaseSettings):
         20.0, gt=0, description="How often a running job marks itself alive."
     )
     job_stale_seconds: float = Field(
-        120.0, gt=0, description="A running job silent this long is taken for dead (Celery)."
+        120.0, gt=0, description="A running job silent this long is taken for dead."
+    )
+    job_max_attempts: int = Field(
+        3, ge=1, description="A job whose worker dies this many times ends failed."
+    )
+    job_final_write_seconds: float = Field(
+        600.0, gt=0, description="How long a finished job retries storing its result."
+    )
+    queue_poll_seconds: float = Field(2.0, gt=0, description="Idle workers look for jobs.")
+    queue_reap_seconds: float = Field(
+        5.0, gt=0, description="How often a server looks for jobs of dead workers."
     )
     celery_visibility_timeout: int = Field(
         600, ge=1, description="Seconds before Redis redelivers an unacknowledged job."

@@ -1,29 +1,54 @@
 """Conversation-level operations shared by the worker and the API.
 
-Insights are a function of the whole conversation (all appended inputs), its
-members and the app's trackers, so they are recomputed here from the stored
-sentences: after each job, after a member rename or speaker events, and on
-request, without transcribing again.
+Insights are a function of the whole conversation (all appended inputs), its members and
+the app's trackers, so they are recomputed from the stored sentences: after each job,
+after a member rename or speaker events, and on request, without transcribing again.
+
+Every recomputation runs in three steps, so no database transaction is held while spaCy,
+the sentence encoder or an LLM endpoint work:
+
+1. ``gather``: read what the insights need, in one short read;
+2. ``compute``: run the detectors, with no session open;
+3. ``apply``: write phrases, sentiment and the insight rows, in one short transaction.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from parley.config import Settings
+from parley import ids
+from parley.errors import NotFound
+from parley.insights import (
+    ConversationInsights,
+    CustomEntity,
+    InsightOptions,
+    LlmSettings,
+    Message,
+    TrackerSpec,
+    compute_insights,
+)
+from parley.insights import Member as InsightMember
 from parley.options import JobOptions
+from parley.storage import Storage
 from parley.storage import conversations as store
-from parley.storage.models import Conversation, Tracker
+from parley.storage import jobs as jobs_store
+from parley.storage.models import Conversation, Member, Tracker
+from parley.storage.models import Message as MessageRow
 
 __all__ = [
     "INSIGHT_KINDS",
+    "InsightInput",
+    "apply",
     "apply_speaker_events",
+    "compute",
     "ensure_summary",
-    "llm_from_settings",
+    "gather",
     "refresh_insights",
     "update_member",
 ]
@@ -42,32 +67,30 @@ INSIGHT_KINDS = (
 )
 
 
-def llm_from_settings(settings: Settings) -> Any | None:
-    """The optional LLM endpoint for insights, from settings (None = offline only)."""
-    if not settings.llm_base_url:
-        return None
-    from parley.insights import LlmSettings
+@dataclass(frozen=True)
+class InsightInput:
+    """Everything ``compute`` needs, read in one go: plain data, no session."""
 
-    return LlmSettings(
-        base_url=settings.llm_base_url, model=settings.llm_model, api_key=settings.llm_api_key
-    )
+    conversation_id: str
+    messages: tuple[Message, ...]
+    options: InsightOptions
 
 
-def _trackers(session: Session, app_id: str, options: JobOptions) -> list[Any]:
-    from parley.insights import TrackerSpec
-
+def _tracker_specs(session: Session, app_id: str, options: JobOptions) -> list[TrackerSpec]:
     specs: dict[str, TrackerSpec] = {}
     stored = {t.id: t for t in session.scalars(select(Tracker).where(Tracker.app_id == app_id))}
+
+    def spec(tracker: Tracker) -> TrackerSpec:
+        return TrackerSpec(id=tracker.id, name=tracker.name, vocabulary=tuple(tracker.vocabulary))
+
     if options.enable_all_trackers:
         for t in stored.values():
-            specs[t.id] = TrackerSpec(id=t.id, name=t.name, vocabulary=tuple(t.vocabulary))
+            specs[t.id] = spec(t)
     for index, item in enumerate(options.trackers):
         if "id" in item:
             tracker = stored.get(str(item["id"]))
             if tracker is not None:
-                specs[tracker.id] = TrackerSpec(
-                    id=tracker.id, name=tracker.name, vocabulary=tuple(tracker.vocabulary)
-                )
+                specs[tracker.id] = spec(tracker)
             continue
         by_name = next((t for t in stored.values() if t.name == item["name"]), None)
         tracker_id = by_name.id if by_name else f"{index + 1:016d}"
@@ -77,22 +100,44 @@ def _trackers(session: Session, app_id: str, options: JobOptions) -> list[Any]:
     return list(specs.values())
 
 
-def refresh_insights(
-    *, session: Session, conversation: Conversation, llm: Any | None = None
-) -> None:
-    """Recompute and store every insight kind, plus message phrases and sentiment."""
-    from parley.insights import CustomEntity, InsightOptions, Member, Message, compute_insights
+def _insight_member(member: Member) -> InsightMember:
+    return InsightMember(id=member.id, name=member.name, email=member.email)
 
-    options = JobOptions.from_json(conversation.insight_options or {})
+
+def gather(
+    *,
+    session: Session,
+    conversation: Conversation,
+    llm: LlmSettings | None,
+    options: JobOptions | None = None,
+    new_messages: Sequence[MessageRow] = (),
+    new_members: Iterable[Member] = (),
+) -> InsightInput:
+    """Read what the insights of ``conversation`` need.
+
+    ``new_messages``/``new_members`` are a job's results not stored yet: the worker computes
+    insights over stored + new sentences before it opens its final transaction.
+    """
+    options = options or JobOptions.from_json(conversation.insight_options or {})
     members = {
-        m.id: Member(id=m.id, name=m.name, email=m.email)
-        for m in store.list_members(session=session, conversation_id=conversation.id)
+        m.id: _insight_member(m)
+        for m in [
+            *store.list_members(session=session, conversation_id=conversation.id),
+            *new_members,
+        ]
     }
-    rows = store.list_messages(session=session, conversation_id=conversation.id)
-    messages = [
-        Message(id=r.id, text=r.text, start=r.start, end=r.end, member=members.get(r.member_id))
+    rows = [*store.list_messages(session=session, conversation_id=conversation.id), *new_messages]
+    rows.sort(key=lambda r: (r.start, r.end, r.id))
+    messages = tuple(
+        Message(
+            id=r.id,
+            text=r.text,
+            start=r.start,
+            end=r.end,
+            member=members.get(r.member_id or ""),
+        )
         for r in rows
-    ]
+    )
     insight_options = InsightOptions(
         confidence_threshold=options.confidence_threshold,
         detect_entities=options.detect_entities,
@@ -102,20 +147,81 @@ def refresh_insights(
             CustomEntity(custom_type=e["customType"], text=e["text"], value=e.get("value"))
             for e in options.entities
         ),
-        trackers=tuple(_trackers(session, conversation.app_id, options)),
+        trackers=tuple(_tracker_specs(session, conversation.app_id, options)),
         reference_time=conversation.start_time,
         timezone_offset_minutes=options.timezone_offset,
         llm=llm,
     )
-    result = compute_insights(messages, insight_options)
-    for row in rows:
-        row.phrases = result.phrases.get(row.id, [])
-        row.sentiment = result.sentiments.get(row.id)
+    return InsightInput(conversation.id, messages, insight_options)
+
+
+def compute(data: InsightInput) -> ConversationInsights:
+    """Run the detectors (slow: spaCy, embeddings, maybe an LLM). Opens no session."""
+    return compute_insights(list(data.messages), data.options)
+
+
+def apply(
+    *,
+    session: Session,
+    conversation_id: str,
+    result: ConversationInsights,
+    kinds: Sequence[str] = INSIGHT_KINDS,
+) -> None:
+    """Store computed insights: message phrases and sentiment, and one row per kind."""
+    if "summary" not in kinds or len(kinds) > 1:
+        for row in store.list_messages(session=session, conversation_id=conversation_id):
+            row.phrases = result.phrases.get(row.id, [])
+            row.sentiment = result.sentiments.get(row.id)
     store.set_insights(
         session=session,
-        conversation_id=conversation.id,
-        insights={kind: getattr(result, kind) for kind in INSIGHT_KINDS},
+        conversation_id=conversation_id,
+        insights={kind: getattr(result, kind) for kind in kinds},
     )
+
+
+def refresh_insights(
+    *,
+    storage: Storage,
+    conversation_id: str,
+    llm: LlmSettings | None,
+    options: JobOptions | None = None,
+) -> None:
+    """Recompute and store every insight kind of a stored conversation (three steps)."""
+    with storage.session() as session:
+        conversation = session.get(Conversation, conversation_id)
+        if conversation is None:
+            return
+        data = gather(session=session, conversation=conversation, llm=llm, options=options)
+    result = compute(data)
+    with storage.session() as session:
+        if session.get(Conversation, conversation_id) is not None:  # not deleted meanwhile
+            apply(session=session, conversation_id=conversation_id, result=result)
+
+
+def ensure_summary(
+    *, storage: Storage, conversation: Conversation, llm: LlmSettings | None
+) -> list[Any]:
+    """The stored summary, generated and kept on first request if the job made none.
+
+    Only the summary row is written: reading a summary never changes other insights.
+    """
+    with storage.session() as session:
+        summary = store.get_insights(
+            session=session, conversation_id=conversation.id, kind="summary"
+        )
+        if summary or not store.message_count(session=session, conversation_id=conversation.id):
+            return summary
+        options = JobOptions.from_json(
+            {**(conversation.insight_options or {}), "enable_summary": True}
+        )
+        data = gather(session=session, conversation=conversation, llm=llm, options=options)
+    result = compute(data)
+    with storage.session() as session:
+        if session.get(Conversation, conversation.id) is not None:
+            apply(
+                session=session, conversation_id=conversation.id, result=result, kinds=["summary"]
+            )
+    return result.summary
 
 
 # -- members and speakers ----------------------------------------------------------------
@@ -123,65 +229,62 @@ def refresh_insights(
 
 def update_member(
     *,
-    session: Session,
-    conversation: Conversation,
+    storage: Storage,
+    app_id: str,
+    conversation_id: str,
     member_id: str,
     name: str,
     email: str | None,
-    llm: Any | None = None,
+    llm: LlmSettings | None,
 ) -> None:
     """Rename a member; if ``email`` belongs to another member, merge into that one.
 
-    Merging moves every message to the other member and removes this one, which
-    is how a "Speaker 1" of an appended file becomes a known person.
+    Merging moves every message to the other member and removes this one, which is how a
+    "Speaker 1" of an appended file becomes a known person. Insights are recomputed after
+    the rename is committed.
     """
-    from parley.errors import NotFound
-    from parley.storage.models import Member, Message
-
-    members = store.list_members(session=session, conversation_id=conversation.id)
-    member = next((m for m in members if m.id == member_id), None)
-    if member is None:
-        raise NotFound(f"Member with id: {member_id} not found in this conversation.")
-    target = next(
-        (
-            m
-            for m in members
-            if email and m.email and m.email.lower() == email.lower() and m.id != member.id
-        ),
-        None,
-    )
-    if target is not None:
-        for message in session.scalars(
-            select(Message).where(
-                Message.conversation_id == conversation.id, Message.member_id == member.id
+    with storage.session() as session:
+        conversation = store.get_conversation(
+            session=session, conversation_id=conversation_id, app_id=app_id
+        )
+        members = store.list_members(session=session, conversation_id=conversation.id)
+        member = next((m for m in members if m.id == member_id), None)
+        if member is None:
+            raise NotFound(f"Member with id: {member_id} not found in this conversation.")
+        target = store.find_by_email(members, email, exclude=member.id)
+        if target is not None:
+            store.move_messages(
+                session=session, conversation_id=conversation.id, source=member, target=target
             )
-        ):
-            message.member_id = target.id
-        target.name = name or target.name
-        session.delete(session.get(Member, member.id))
-    else:
-        member.name = name
-        member.email = email if email is not None else member.email
-    session.flush()
-    refresh_insights(session=session, conversation=conversation, llm=llm)
+            target.name = name or target.name
+            session.delete(member)
+        else:
+            member.name = name
+            member.email = email if email is not None else member.email
+    _refresh_unless_busy(storage, conversation_id, llm)
+
+
+def _refresh_unless_busy(storage: Storage, conversation_id: str, llm: LlmSettings | None) -> None:
+    """Recompute now, unless a job of the conversation runs: it recomputes when it ends."""
+    with storage.session() as session:
+        busy = jobs_store.active_in_conversation(session=session, conversation_id=conversation_id)
+    if not busy:
+        refresh_insights(storage=storage, conversation_id=conversation_id, llm=llm)
 
 
 def apply_speaker_events(
     *,
-    session: Session,
-    conversation: Conversation,
+    storage: Storage,
+    app_id: str,
+    conversation_id: str,
     events: list[dict[str, Any]],
-    llm: Any | None = None,
+    llm: LlmSettings | None,
 ) -> None:
     """Attribute each message to the user speaking most during it (Symbl speaker events).
 
     ``events`` are validated ``{"type", "user": {"id"?, "name"?, "email"?},
     "offset": seconds}`` dicts. Turns without a stop run to the end.
     """
-    from parley import ids
-    from parley.storage.models import Member
-
-    members = store.list_members(session=session, conversation_id=conversation.id)
     turns: dict[str, list[list[float]]] = {}
     users: dict[str, dict[str, Any]] = {}
     for event in sorted(events, key=lambda e: e["offset"]):
@@ -194,51 +297,37 @@ def apply_speaker_events(
                 spans.append([event["offset"], float("inf")])
         elif spans and spans[-1][1] == float("inf"):
             spans[-1][1] = event["offset"]
-    resolved: dict[str, Member] = {}
-    for key, user in users.items():
-        member = next(
-            (
-                m
-                for m in members
-                if (user.get("id") and m.id == user["id"])
-                or (user.get("email") and m.email and m.email.lower() == user["email"].lower())
-            ),
-            None,
+    with storage.session() as session:
+        conversation = store.get_conversation(
+            session=session, conversation_id=conversation_id, app_id=app_id
         )
-        if member is None:
-            member = Member(
-                id=user.get("id") or ids.uuid_id(),
-                conversation_id=conversation.id,
-                name=user.get("name") or user.get("email") or "Unknown",
-                email=user.get("email"),
-                position=len(members) + len(resolved) + 1,
-            )
-            session.add(member)
-        else:
-            member.name = user.get("name") or member.name
-            member.email = user.get("email") or member.email
-        resolved[key] = member
-    for message in store.list_messages(session=session, conversation_id=conversation.id):
-        best, best_overlap = None, 0.0
-        for key, spans in turns.items():
-            overlap = sum(
-                max(0.0, min(message.end, end) - max(message.start, start)) for start, end in spans
-            )
-            if overlap > best_overlap:
-                best, best_overlap = key, overlap
-        if best is not None:
-            message.member_id = resolved[best].id
-    session.flush()
-    refresh_insights(session=session, conversation=conversation, llm=llm)
-
-
-def ensure_summary(
-    *, session: Session, conversation: Conversation, llm: Any | None = None
-) -> list[Any]:
-    """The stored summary, generated on first request if the job did not ask for one."""
-    summary = store.get_insights(session=session, conversation_id=conversation.id, kind="summary")
-    if summary or not store.message_count(session=session, conversation_id=conversation.id):
-        return summary
-    conversation.insight_options = {**(conversation.insight_options or {}), "enable_summary": True}
-    refresh_insights(session=session, conversation=conversation, llm=llm)
-    return store.get_insights(session=session, conversation_id=conversation.id, kind="summary")
+        members = store.list_members(session=session, conversation_id=conversation.id)
+        resolved: dict[str, Member] = {}
+        for key, user in users.items():
+            member = next((m for m in members if user.get("id") and m.id == user["id"]), None)
+            member = member or store.find_by_email(members, user.get("email"))
+            if member is None:
+                member = Member(
+                    id=user.get("id") or ids.uuid_id(),
+                    conversation_id=conversation.id,
+                    name=user.get("name") or user.get("email") or "Unknown",
+                    email=user.get("email"),
+                    position=len(members) + len(resolved) + 1,
+                )
+                session.add(member)
+            else:
+                member.name = user.get("name") or member.name
+                member.email = user.get("email") or member.email
+            resolved[key] = member
+        for message in store.list_messages(session=session, conversation_id=conversation.id):
+            best, best_overlap = None, 0.0
+            for key, spans in turns.items():
+                overlap = sum(
+                    max(0.0, min(message.end, end) - max(message.start, start))
+                    for start, end in spans
+                )
+                if overlap > best_overlap:
+                    best, best_overlap = key, overlap
+            if best is not None:
+                message.member_id = resolved[best].id
+    _refresh_unless_busy(storage, conversation_id, llm)

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from parley.auth import Tokens, load_or_create_secret
 from parley.config import Settings
+from parley.insights import LlmSettings
+from parley.jobs.owners import new_worker_id
 from parley.jobs.queue import JobQueue, LocalQueue
 from parley.jobs.submit import Submitter
 from parley.jobs.webhook import WebhookDispatcher
@@ -21,11 +23,13 @@ from parley.storage import apps as apps_store
 
 __all__ = [
     "Services",
+    "build_llm",
     "build_models",
     "build_runner",
     "build_services",
     "build_storage",
     "build_webhooks",
+    "build_worker_runner",
 ]
 
 log = logging.getLogger(__name__)
@@ -39,7 +43,7 @@ class Services:
     queue: JobQueue
     submitter: Submitter
     webhooks: WebhookDispatcher
-    runner: JobRunner | None
+    llm: LlmSettings | None
 
     def start(self) -> None:
         self.queue.start()
@@ -50,12 +54,13 @@ class Services:
         self.storage.dispose()
 
 
-def build_storage(settings: Settings) -> Storage:
+def build_storage(settings: Settings, *, migrate: bool = True) -> Storage:
     storage = Storage(settings.resolved_database_url, settings.data_dir / "audio")
-    with storage.exclusive():
-        storage.migrate()
-        if settings.app_id and settings.app_secret:
-            _seed_app(storage, settings.app_id, settings.app_secret)
+    if migrate:
+        with storage.exclusive():
+            storage.migrate()
+            if settings.app_id and settings.app_secret:
+                _seed_app(storage, settings.app_id, settings.app_secret)
     return storage
 
 
@@ -79,6 +84,15 @@ def build_models(settings: Settings) -> Models:
     )
 
 
+def build_llm(settings: Settings) -> LlmSettings | None:
+    """The optional LLM endpoint for insights (None = offline rules only)."""
+    if not settings.llm_base_url:
+        return None
+    return LlmSettings(
+        base_url=settings.llm_base_url, model=settings.llm_model, api_key=settings.llm_api_key
+    )
+
+
 def build_webhooks(settings: Settings, storage: Storage) -> WebhookDispatcher:
     return WebhookDispatcher(
         storage,
@@ -90,30 +104,46 @@ def build_webhooks(settings: Settings, storage: Storage) -> WebhookDispatcher:
 
 
 def build_runner(
-    settings: Settings, storage: Storage, webhooks: WebhookDispatcher, models: Models | None = None
+    settings: Settings,
+    storage: Storage,
+    webhooks: WebhookDispatcher,
+    models: Models | None = None,
+    *,
+    worker_id: str | None = None,
 ) -> JobRunner:
     return JobRunner(
         settings=settings,
         storage=storage,
         models=models or build_models(settings),
         webhooks=webhooks,
+        llm=build_llm(settings),
+        worker_id=worker_id or new_worker_id(),
     )
 
 
-def build_services(settings: Settings, *, models: Models | None = None) -> Services:
+def build_worker_runner(settings: Settings, worker_id: str) -> JobRunner:
+    """A worker process's runner, built inside that process (a child of ``parley serve``,
+    or a Celery worker): its own database engine, webhook dispatcher and models."""
+    storage = build_storage(settings, migrate=False)
+    return build_runner(settings, storage, build_webhooks(settings, storage), worker_id=worker_id)
+
+
+def build_services(settings: Settings) -> Services:
+    """What an API process holds. Jobs run elsewhere: in worker child processes of this
+    server (the embedded default) or in ``parley worker`` processes (Celery)."""
     storage = build_storage(settings)
     secret = settings.jwt_secret or load_or_create_secret(settings.data_dir / "jwt_secret")
     tokens = Tokens(storage=storage, secret=secret, ttl_seconds=settings.token_ttl_seconds)
     webhooks = build_webhooks(settings, storage)
-    runner: JobRunner | None = None
     queue: JobQueue
     if settings.queue == "celery":
         from parley.jobs.celery_queue import CeleryQueue
 
-        queue = CeleryQueue(settings)
+        queue = CeleryQueue(settings, storage=storage, webhooks=webhooks)
     else:
-        runner = build_runner(settings, storage, webhooks, models)
-        queue = LocalQueue(storage=storage, run=runner.run, workers=settings.workers)
+        queue = LocalQueue(
+            settings=settings, storage=storage, webhooks=webhooks, factory=build_worker_runner
+        )
     submitter = Submitter(
         storage=storage,
         queue=queue,
@@ -127,5 +157,5 @@ def build_services(settings: Settings, *, models: Models | None = None) -> Servi
         queue=queue,
         submitter=submitter,
         webhooks=webhooks,
-        runner=runner,
+        llm=build_llm(settings),
     )

@@ -147,15 +147,23 @@ def start_server(app: Any) -> tuple[Any, threading.Thread, str]:
     return server, thread, f"http://127.0.0.1:{port}"
 
 
+def data_dir(path: Path) -> Path:
+    """A data dir whose model cache is the shared one, so worker processes of test servers
+    do not assemble the bundled Whisper model again."""
+    MODEL_CACHE.mkdir(parents=True, exist_ok=True)
+    (path / "models").symlink_to(MODEL_CACHE.resolve(), target_is_directory=True)
+    return path
+
+
 @pytest.fixture(scope="session")
-def api(tmp_path_factory: pytest.TempPathFactory, models: Any) -> Iterator[Api]:
-    """A real Parley server (SQLite, local files, one in-process worker)."""
+def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+    """A real Parley server (SQLite, local files, one worker child process)."""
     from parley.api.app import create_app
     from parley.config import Settings
     from parley.services import build_services
 
     settings = Settings(
-        data_dir=tmp_path_factory.mktemp("parley"),
+        data_dir=data_dir(tmp_path_factory.mktemp("parley")),
         app_id=APP_ID,
         app_secret=APP_SECRET,
         workers=1,
@@ -163,7 +171,7 @@ def api(tmp_path_factory: pytest.TempPathFactory, models: Any) -> Iterator[Api]:
         webhook_max_attempts=4,
         max_upload_bytes=40 * 1024 * 1024,
     )
-    services = build_services(settings, models=models)
+    services = build_services(settings)
     server, thread, url = start_server(create_app(settings, services=services))
     client = Api(url, services)
     yield client

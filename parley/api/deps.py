@@ -1,16 +1,23 @@
-"""Request dependencies: the services, and the authenticated app."""
+"""Request dependencies: the services, the authenticated app, and JSON bodies.
+
+Bodies are read by async dependencies, so handlers can be plain ``def`` functions: FastAPI
+runs those in its thread pool, and no database call, spaCy parse or LLM request of a
+handler ever blocks the event loop.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
+from parley.api.routes.bodies import json_object, json_value
 from parley.auth import INVALID_TOKEN
 from parley.errors import Unauthorized
 from parley.services import Services
 
-__all__ = ["AppId", "ServicesDep"]
+__all__ = ["AppId", "JsonObject", "OptionalJsonObject", "ServicesDep", "json_limited"]
 
 
 def get_services(request: Request) -> Services:
@@ -34,3 +41,26 @@ def authenticate(request: Request, services: ServicesDep) -> str:
 
 
 AppId = Annotated[str, Depends(authenticate)]
+
+
+async def _json_object(request: Request) -> dict[str, Any]:
+    return await json_object(request)
+
+
+async def _optional_json_object(request: Request) -> dict[str, Any]:
+    return await json_object(request) if (await request.body()).strip() else {}
+
+
+def json_limited(max_bytes: int) -> Callable[[Request], Awaitable[Any]]:
+    """A dependency reading any JSON value of at most ``max_bytes``."""
+
+    async def read(request: Request) -> Any:
+        return await json_value(request, max_bytes=max_bytes)
+
+    return read
+
+
+#: The request's JSON object body (400 when it is missing or not an object).
+JsonObject = Annotated[dict[str, Any], Depends(_json_object)]
+#: A JSON object body, or ``{}`` when the body is empty.
+OptionalJsonObject = Annotated[dict[str, Any], Depends(_optional_json_object)]

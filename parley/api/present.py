@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from parley.storage.models import Conversation, Member, Message
+from parley.times import iso
 from parley.transcript import Line
 
 __all__ = [
@@ -14,17 +15,10 @@ __all__ = [
     "iso",
     "member_json",
     "message_json",
+    "person_json",
     "transcript_lines",
     "with_people",
 ]
-
-
-def iso(moment: datetime) -> str:
-    """ISO-8601 UTC with milliseconds and Z, as Symbl writes times."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 def at(conversation: Conversation, seconds: float) -> str:
@@ -32,11 +26,17 @@ def at(conversation: Conversation, seconds: float) -> str:
     return iso(conversation.start_time + timedelta(seconds=seconds))
 
 
-def member_json(member: Member) -> dict[str, Any]:
+def person_json(member: Member, email_key: str = "email") -> dict[str, Any]:
+    """A member as Symbl shows a person: ``{"id", "name"}`` plus its e-mail under
+    ``email_key`` when known (``email`` for members and assignees, ``userId`` in ``from``)."""
     body: dict[str, Any] = {"id": member.id, "name": member.name}
     if member.email:
-        body["email"] = member.email
+        body[email_key] = member.email
     return body
+
+
+def member_json(member: Member) -> dict[str, Any]:
+    return person_json(member)
 
 
 def conversation_json(conversation: Conversation, members: list[Member]) -> dict[str, Any]:
@@ -96,13 +96,6 @@ def message_json(
     return body
 
 
-def _person(member: Member, key: str) -> dict[str, Any]:
-    body: dict[str, Any] = {"id": member.id, "name": member.name}
-    if member.email:
-        body[key] = member.email
-    return body
-
-
 def with_people(items: list[dict[str, Any]], members: dict[str, Member]) -> list[dict[str, Any]]:
     """Insight items with ``from``/``assignee`` refreshed from the current members.
 
@@ -115,7 +108,7 @@ def with_people(items: list[dict[str, Any]], members: dict[str, Member]) -> list
         for key, email_key in (("from", "userId"), ("assignee", "email")):
             ref = item.get(key)
             if isinstance(ref, dict) and ref.get("id") in members:
-                item[key] = _person(members[ref["id"]], email_key)
+                item[key] = person_json(members[ref["id"]], email_key)
         result.append(item)
     return result
 

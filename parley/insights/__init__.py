@@ -26,4 +26,16 @@ __all__ = [
     "Message",
     "TrackerSpec",
     "compute_insights",
+    "warm",
 ]
+
+
+def warm() -> None:
+    """Load spaCy, VADER and the sentence encoder now rather than on the first job."""
+    from parley.insights.context import get_nlp
+    from parley.insights.embeddings import get_encoder
+    from parley.insights.sentiment import _analyzer
+
+    get_nlp()
+    _analyzer()
+    get_encoder()

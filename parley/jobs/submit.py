@@ -15,12 +15,12 @@ from typing import Any
 from parley import ids
 from parley.errors import TooManyJobs
 from parley.jobs.queue import JobQueue
-from parley.jobs.status import JobStatus
 from parley.jobs.webhook import WebhookDispatcher, status_event
 from parley.options import JobOptions
 from parley.storage import Storage
 from parley.storage import conversations as store
 from parley.storage import jobs as jobs_store
+from parley.storage.models import JobStatus
 
 __all__ = ["Submission", "Submitter"]
 

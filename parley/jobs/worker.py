@@ -1,11 +1,14 @@
 """The worker: runs one claimed job from its input to a stored conversation.
 
-    input (stored audio | URL | text) → pipeline → stored conversation → insights
+    input (stored audio | URL | text) → pipeline → insights → one short final transaction
 
-Results, insights and the ``completed`` status are written in one transaction;
-on any failure the job ends ``failed`` with a reason and nothing of it is
-stored. Every status change goes to the job's webhook; the final one is queued in the
-same transaction as the final status.
+The slow work (pipeline, insights) runs with no database transaction open. The results,
+the insights, the final status and the final webhook event are then written in one
+transaction of milliseconds, conditional on this worker still holding the job, so a job
+taken over by another worker can never be stored twice. When that write fails (a full
+disk, a lock timeout, a database fail-over) it is retried until the database answers;
+a worker never dies of a failed write. On any other failure the job ends ``failed`` with a
+reason written for the user, and nothing of it is stored.
 """
 
 from __future__ import annotations
@@ -13,19 +16,21 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from parley import conversations, insights
 from parley.config import Settings
-from parley.conversations import llm_from_settings, refresh_insights
 from parley.errors import ParleyError, PipelineError
+from parley.insights import ConversationInsights, LlmSettings
 from parley.jobs.fetch import fetch_url
-from parley.jobs.status import JobStatus
 from parley.jobs.webhook import WebhookDispatcher, status_event
 from parley.options import JobOptions
 from parley.pipeline.models import Models
@@ -41,11 +46,41 @@ from parley.pipeline.speech import SpeechOptions
 from parley.storage import Storage
 from parley.storage import conversations as store
 from parley.storage import jobs as jobs_store
-from parley.storage.models import Conversation, Job
+from parley.storage.models import Conversation, Job, JobStatus, Member
+from parley.storage.models import Message as MessageRow
+from parley.times import parse_iso
 
-__all__ = ["JobRunner"]
+__all__ = ["JobRunner", "LostJob", "fail_reason", "notify"]
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+#: What a user reads when Parley itself failed: never an exception's text.
+INTERNAL_REASON = (
+    "Parley could not process this job because of an internal error; it has been logged "
+    "on the server (job {job_id}). Submitting the job again may work."
+)
+
+
+def fail_reason(job_id: str) -> str:
+    return INTERNAL_REASON.format(job_id=job_id)
+
+
+def notify(
+    webhooks: WebhookDispatcher, job: Job, status: JobStatus, session: Session | None = None
+) -> None:
+    """Queue the job's webhook event; with ``session``, in the same transaction as the
+    status change, so a crash cannot commit one without the other."""
+    url = job.options.get("webhook_url")
+    if url:
+        webhooks.send(
+            url, status_event(job.id, job.conversation_id, status), key=job.id, session=session
+        )
+
+
+class LostJob(Exception):
+    """The job is no longer this worker's (it was taken over or ended meanwhile)."""
 
 
 def _text_author(message: dict[str, Any]) -> store.MemberSpec | None:
@@ -89,8 +124,7 @@ def _text_messages(data: dict[str, Any], start: datetime) -> list[TextMessage]:
     def seconds(value: str | None) -> float | None:
         if not value:
             return None
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        return max((moment - start).total_seconds(), 0.0)
+        return max((parse_iso(value) - start).total_seconds(), 0.0)
 
     result = []
     for m in data["messages"]:
@@ -107,6 +141,18 @@ def _text_messages(data: dict[str, Any], start: datetime) -> list[TextMessage]:
     return result
 
 
+@dataclass
+class _Result:
+    """A job's results, computed and ready for the final transaction."""
+
+    members: dict[str, Member]
+    messages: list[store.MessageSpec]
+    duration: float
+    billing_duration: float
+    language: str | None
+    insights: ConversationInsights
+
+
 class JobRunner:
     """Runs jobs; holds what a worker process keeps between jobs (models, webhooks)."""
 
@@ -117,23 +163,29 @@ class JobRunner:
         storage: Storage,
         models: Models,
         webhooks: WebhookDispatcher,
+        worker_id: str,
+        llm: LlmSettings | None = None,
     ) -> None:
         self.settings = settings
         self.storage = storage
         self.models = models
         self.webhooks = webhooks
+        self.llm = llm
+        self.worker_id = worker_id
 
     # -- status and webhooks ----------------------------------------------------------
 
     def notify(self, job: Job, status: JobStatus, session: Session | None = None) -> None:
-        """Queue the job's webhook event; with ``session``, in the same transaction as the
-        status change, so a crash cannot commit one without the other."""
-        url = job.options.get("webhook_url")
-        if url:
-            event = status_event(job.id, job.conversation_id, status)
-            self.webhooks.send(url, event, key=job.id, session=session)
+        notify(self.webhooks, job, status, session=session)
 
-    def _progress_callback(self, job_id: str) -> Any:
+    def warm(self) -> None:
+        """Load every model now, so a worker's first job costs no more than the next."""
+        started = time.perf_counter()
+        self.models.warm()
+        insights.warm()
+        log.info("models loaded in %.1fs", time.perf_counter() - started)
+
+    def _progress_callback(self, job_id: str) -> Callable[[float], None]:
         last = {"value": -1.0, "time": 0.0}
 
         def report(fraction: float) -> None:
@@ -141,8 +193,16 @@ class JobRunner:
             now = time.monotonic()
             if value - last["value"] >= 1 and now - last["time"] >= 0.5:
                 last.update(value=value, time=now)
-                with self.storage.session() as session:
-                    jobs_store.set_progress(session=session, job_id=job_id, progress=value)
+                try:
+                    with self.storage.session() as session:
+                        jobs_store.set_progress(
+                            session=session,
+                            job_id=job_id,
+                            progress=value,
+                            worker_id=self.worker_id,
+                        )
+                except (SQLAlchemyError, OSError):  # progress is a courtesy: never fail a job
+                    log.warning("could not record the progress of job %s", job_id, exc_info=True)
 
         return report
 
@@ -157,7 +217,9 @@ class JobRunner:
             while not stop.wait(self.settings.job_heartbeat_seconds):
                 try:
                     with self.storage.session() as session:
-                        jobs_store.heartbeat(session=session, job_id=job_id)
+                        jobs_store.heartbeat(
+                            session=session, job_id=job_id, worker_id=self.worker_id
+                        )
                 except Exception:
                     log.warning("heartbeat for job %s failed", job_id, exc_info=True)
 
@@ -170,33 +232,46 @@ class JobRunner:
             thread.join()
 
     def run(self, job_id: str) -> JobStatus:
-        """Run a job that is already claimed (in_progress). Never raises."""
-        with self.storage.session() as session:
-            job = jobs_store.get_job(session=session, job_id=job_id)
-            if job is None or job.status != JobStatus.IN_PROGRESS:
-                return JobStatus(job.status) if job else JobStatus.FAILED
-        log.info("job %s started (attempt %d)", job.id, job.attempts)
-        self.notify(job, JobStatus.IN_PROGRESS)
-        with self._heartbeat(job.id):
-            status = self._run(job)
-        self._cleanup(job)  # the final webhook was queued with the final status
-        return status
+        """Run a job this worker has claimed (in_progress). Never raises."""
+        try:
+            with self.storage.session() as session:
+                job = jobs_store.get_job(session=session, job_id=job_id)
+                if job is None or job.status != JobStatus.IN_PROGRESS:
+                    return JobStatus(job.status) if job else JobStatus.FAILED
+            log.info("job %s started (attempt %d)", job.id, job.attempts)
+            self.notify(job, JobStatus.IN_PROGRESS)
+            with self._heartbeat(job.id):
+                status = self._run(job)
+            if status != JobStatus.IN_PROGRESS:
+                self._cleanup(job)
+            return status
+        except Exception:  # the last line of defence: the worker loop must go on
+            log.exception("job %s could not be run", job_id)
+            return JobStatus.IN_PROGRESS
 
     def _run(self, job: Job) -> JobStatus:
         started = time.perf_counter()
+        options = JobOptions.from_json(job.options)
+        warnings: list[Any] = []
         try:
-            transcript = self._transcribe(job)
-            self._store(job, transcript)
+            transcript = self._transcribe(job, options)
+            result = self._prepare(job, options, transcript)
+            warnings = list(getattr(transcript, "warnings", ()) or ())
+            self._retrying(lambda: self._commit(job, options, result, warnings), job.id)
             status, reason = JobStatus.COMPLETED, None
+        except LostJob:
+            log.warning("job %s was taken over by another worker; its result is dropped", job.id)
+            return JobStatus.IN_PROGRESS
         except ParleyError as exc:
             status, reason = JobStatus.FAILED, exc.message
-        except Exception as exc:  # a bug: fail the job, keep the server alive
+        except Exception:  # a bug: fail the job, keep the worker alive
             log.exception("job %s crashed", job.id)
-            status, reason = JobStatus.FAILED, f"Internal error while processing: {exc!r}"
+            status, reason = JobStatus.FAILED, fail_reason(job.id)
         if status == JobStatus.FAILED:
-            with self.storage.session() as session:
-                jobs_store.finish(session=session, job_id=job.id, status=status, reason=reason)
-                self.notify(job, status, session=session)
+            try:
+                self._retrying(lambda: self._fail(job, reason), job.id)
+            except LostJob:
+                return JobStatus.IN_PROGRESS
         log.info(
             "job %s %s in %.1fs%s",
             job.id,
@@ -206,12 +281,46 @@ class JobRunner:
         )
         return status
 
-    def _transcribe(self, job: Job) -> Transcript:
-        options = JobOptions.from_json(job.options)
+    def _retrying(self, write: Callable[[], T], job_id: str) -> T:
+        """Run a final write until the database takes it, backing off up to
+        ``job_final_write_seconds``. A job whose write never lands stays in progress with a
+        stopped heartbeat, and is taken over (counting an attempt) like a crashed one."""
+        deadline = time.monotonic() + self.settings.job_final_write_seconds
+        delay = 0.2
+        while True:
+            try:
+                return write()
+            except (SQLAlchemyError, OSError) as exc:
+                if time.monotonic() + delay > deadline:
+                    log.error("giving up writing the result of job %s: %s", job_id, exc)
+                    raise LostJob from exc
+                log.warning(
+                    "writing the result of job %s failed (%s); retrying in %.1fs",
+                    job_id,
+                    type(exc).__name__,
+                    delay,
+                )
+                time.sleep(delay)
+                delay = min(delay * 2, 10.0)
+
+    def _fail(self, job: Job, reason: str | None) -> None:
+        with self.storage.session() as session:
+            if not jobs_store.finish(
+                session=session,
+                job_id=job.id,
+                status=JobStatus.FAILED,
+                reason=reason,
+                worker_id=self.worker_id,
+            ):
+                raise LostJob
+            self.notify(job, JobStatus.FAILED, session=session)
+
+    def _transcribe(self, job: Job, options: JobOptions) -> Transcript:
         if job.kind == "text":
             with self.storage.session() as session:
                 conversation = session.get(Conversation, job.conversation_id)
-                assert conversation is not None
+                if conversation is None:
+                    raise PipelineError("The conversation was deleted while the job ran.")
                 start, offset = conversation.start_time, conversation.duration
             return process_text(_text_messages(job.input_data or {}, start), offset=offset)
         path = self._input_path(job)
@@ -245,21 +354,24 @@ class JobRunner:
             )
         return self.storage.audio.path(job.input_ref or "")
 
-    def _store(self, job: Job, transcript: Transcript) -> None:
-        options = JobOptions.from_json(job.options)
+    def _prepare(self, job: Job, options: JobOptions, transcript: Transcript) -> _Result:
+        """Shape the transcript for storage and compute the conversation's insights over
+        stored + new sentences. Reads once; holds no transaction while computing."""
         with self.storage.session() as session:
             conversation = session.get(Conversation, job.conversation_id)
             if conversation is None:  # deleted while the job ran
                 raise PipelineError("The conversation was deleted while the job ran.")
+            existing = store.list_members(session=session, conversation_id=conversation.id)
             # Text carries absolute times; audio continues after what is stored.
             offset = 0.0 if job.kind == "text" else conversation.duration
             if job.kind == "text":  # sentences carry the author's member label already
                 authors = (_text_author(m) for m in (job.input_data or {}).get("messages", []))
                 by_speaker = {a.label: a for a in authors if a}
             else:
-                existing = store.list_members(session=session, conversation_id=conversation.id)
                 by_speaker = _speaker_members(transcript, options, job, len(existing))
-            members = list(by_speaker.values())
+            members = store.resolve_members(
+                existing, by_speaker.values(), conversation_id=conversation.id
+            )
             labels = {speaker: spec.label for speaker, spec in by_speaker.items()}
             messages = [
                 store.MessageSpec(
@@ -285,25 +397,64 @@ class JobRunner:
                 if job.kind != "text"
                 else max(end, conversation.duration)
             )
+            known = {m.id for m in existing}
+            rows = [
+                MessageRow(
+                    id=m.id,
+                    text=m.text,
+                    start=m.start,
+                    end=m.end,
+                    member_id=members[m.label].id if m.label in members else None,
+                )
+                for m in messages
+            ]
+            data = conversations.gather(
+                session=session,
+                conversation=conversation,
+                llm=self.llm,
+                options=options,
+                new_messages=rows,
+                new_members=[m for m in members.values() if m.id not in known],
+            )
+        return _Result(
+            members=members,
+            messages=messages,
+            duration=duration,
+            billing_duration=transcript.duration * transcript.channels,
+            language=transcript.language,
+            insights=conversations.compute(data),
+        )
+
+    def _commit(self, job: Job, options: JobOptions, result: _Result, warnings: list[Any]) -> None:
+        """The final transaction: transcript, insights, status and webhook event together."""
+        with self.storage.session() as session:
+            conversation = session.get(Conversation, job.conversation_id)
+            if conversation is None:
+                raise PipelineError("The conversation was deleted while the job ran.")
             store.store_transcript(
                 session=session,
                 conversation=conversation,
                 job_id=job.id,
-                members=members,
-                messages=messages,
-                duration=duration,
-                billing_duration=transcript.duration * transcript.channels,
-                language=transcript.language,
+                members=result.members,
+                messages=result.messages,
+                duration=result.duration,
+                billing_duration=result.billing_duration,
+                language=result.language,
             )
             if options.name:
                 conversation.name = options.name
             conversation.insight_options = job.options
-            refresh_insights(
-                session=session,
-                conversation=conversation,
-                llm=llm_from_settings(self.settings),
+            conversations.apply(
+                session=session, conversation_id=conversation.id, result=result.insights
             )
-            jobs_store.finish(session=session, job_id=job.id, status=JobStatus.COMPLETED)
+            if not jobs_store.finish(
+                session=session,
+                job_id=job.id,
+                status=JobStatus.COMPLETED,
+                worker_id=self.worker_id,
+                warnings=warnings,
+            ):
+                raise LostJob  # rolls the whole transaction back: nothing stored twice
             self.notify(job, JobStatus.COMPLETED, session=session)
 
     def _cleanup(self, job: Job) -> None:

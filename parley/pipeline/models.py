@@ -119,6 +119,11 @@ class Models:
                 self._whisper = self._load_whisper()
             return self._whisper
 
+    def warm(self) -> None:
+        """Load Whisper and the speaker models now rather than on the first job."""
+        self.whisper  # noqa: B018 - loads on access
+        self.speakers  # noqa: B018
+
     @property
     def speakers(self) -> Any:
         """The diarization models (``parley.pipeline.speakers.SpeakerModels``)."""

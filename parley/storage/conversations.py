@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from parley import ids
@@ -23,13 +23,18 @@ __all__ = [
     "NOT_FOUND",
     "MemberSpec",
     "MessageSpec",
+    "StoredWord",
     "create_conversation",
     "delete_conversation",
+    "find_by_email",
     "get_conversation",
     "get_insights",
     "list_conversations",
     "list_members",
     "list_messages",
+    "message_count",
+    "move_messages",
+    "resolve_members",
     "set_insights",
     "store_transcript",
 ]
@@ -38,6 +43,15 @@ NOT_FOUND = (
     "The conversation and/or it's metadata you asked could not be found, "
     "please check the input provided"
 )
+
+
+class StoredWord(TypedDict):
+    """One word of a stored message (``Message.words``): seconds from the conversation start."""
+
+    word: str
+    start: float
+    end: float
+    score: float
 
 
 @dataclass(frozen=True)
@@ -51,13 +65,56 @@ class MemberSpec:
 
 @dataclass(frozen=True)
 class MessageSpec:
-    """A sentence to store; times are seconds from the conversation's start."""
+    """A sentence to store; times are seconds from the conversation's start.
+
+    The id is chosen up front, so insights can be computed (and refer to the message)
+    before the message is written.
+    """
 
     text: str
     start: float
     end: float
     label: str | None = None  # MemberSpec.label of the speaker
-    words: list[dict[str, Any]] = field(default_factory=list)
+    words: list[StoredWord] = field(default_factory=list)
+    id: str = field(default_factory=ids.numeric_id)
+
+
+def find_by_email(
+    members: Iterable[Member], email: str | None, *, exclude: str | None = None
+) -> Member | None:
+    """The member with this e-mail (case-insensitive), other than ``exclude``: the one rule
+    by which a known person is recognised across files, renames and speaker events."""
+    if not email:
+        return None
+    wanted = email.strip().lower()
+    return next(
+        (m for m in members if m.email and m.email.lower() == wanted and m.id != exclude), None
+    )
+
+
+def resolve_members(
+    existing: Sequence[Member], specs: Iterable[MemberSpec], conversation_id: str
+) -> dict[str, Member]:
+    """label → member for a job's speakers: an existing member by label, then by e-mail
+    (a known person on a second appended file is the same member), else a new member,
+    not yet added to any session."""
+    by_label = {m.label: m for m in existing if m.label}
+    position = max((m.position for m in existing), default=0)
+    resolved: dict[str, Member] = {}
+    for spec in specs:
+        member = by_label.get(spec.label) or find_by_email(existing, spec.email)
+        if member is None:
+            position += 1
+            member = Member(
+                id=ids.uuid_id(),
+                conversation_id=conversation_id,
+                name=spec.name,
+                email=spec.email,
+                label=spec.label,
+                position=position,
+            )
+        resolved[spec.label] = member
+    return resolved
 
 
 def create_conversation(
@@ -137,57 +194,48 @@ def store_transcript(
     session: Session,
     conversation: Conversation,
     job_id: str,
-    members: Sequence[MemberSpec],
+    members: dict[str, Member],
     messages: Sequence[MessageSpec],
     duration: float,
     billing_duration: float,
     language: str | None,
-) -> dict[str, Member]:
-    """Add one job's members and messages and extend the conversation.
-
-    Members are matched by label first, then by email (so a known person on a
-    second appended file is the same member), else created. Returns label → member.
-    """
-    existing = list_members(session=session, conversation_id=conversation.id)
-    by_label = {m.label: m for m in existing if m.label}
-    by_email = {m.email.lower(): m for m in existing if m.email}
-    position = max((m.position for m in existing), default=0)
-    resolved: dict[str, Member] = {}
-    for spec in members:
-        member = by_label.get(spec.label) or (
-            by_email.get(spec.email.lower()) if spec.email else None
-        )
-        if member is None:
-            position += 1
-            member = Member(
-                id=ids.uuid_id(),
-                conversation_id=conversation.id,
-                name=spec.name,
-                email=spec.email,
-                label=spec.label,
-                position=position,
-            )
+) -> None:
+    """Add one job's members (from ``resolve_members``) and messages, and extend the
+    conversation."""
+    known = {m.id for m in list_members(session=session, conversation_id=conversation.id)}
+    for member in members.values():
+        if member.id not in known:
             session.add(member)
-        resolved[spec.label] = member
+            known.add(member.id)
     for spec in messages:
-        member = resolved.get(spec.label) if spec.label else None
+        member = members.get(spec.label) if spec.label else None
         session.add(
             Message(
-                id=ids.numeric_id(),
+                id=spec.id,
                 conversation_id=conversation.id,
                 job_id=job_id,
                 member_id=member.id if member else None,
                 text=spec.text,
                 start=spec.start,
                 end=spec.end,
-                words=spec.words,
+                words=list(spec.words),
             )
         )
     conversation.duration = max(conversation.duration, duration)
     conversation.billing_duration += billing_duration
     conversation.language = conversation.language or language
     session.flush()
-    return resolved
+
+
+def move_messages(
+    *, session: Session, conversation_id: str, source: Member, target: Member
+) -> None:
+    """Give every message of ``source`` to ``target`` (a merge of two members)."""
+    session.execute(
+        update(Message)
+        .where(Message.conversation_id == conversation_id, Message.member_id == source.id)
+        .values(member_id=target.id)
+    )
 
 
 def get_insights(*, session: Session, conversation_id: str, kind: str) -> list[Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any, ClassVar
 
 from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, Text
@@ -50,6 +51,8 @@ class App(Base):
     secret_hash: Mapped[str] = mapped_column(String(128))
     token: Mapped[str | None] = mapped_column(Text)
     token_expires_at: Mapped[datetime | None]
+    #: A lease: while in the future, one tracker write of this app is running.
+    tracker_lock_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -72,6 +75,27 @@ class Conversation(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class JobStatus(StrEnum):
+    """The job lifecycle: scheduled → in_progress → completed | failed.
+
+    Exactly Symbl's four values: the Python SDK turns them into an Enum and breaks on
+    anything else.
+    """
+
+    #: Accepted and waiting for a worker (or for an earlier job of its conversation).
+    SCHEDULED = "scheduled"
+    #: A worker is running it.
+    IN_PROGRESS = "in_progress"
+    #: Results are stored and readable.
+    COMPLETED = "completed"
+    #: Ended without results; ``reason`` says why.
+    FAILED = "failed"
+
+
+#: Statuses that count against an app's concurrency limit.
+ACTIVE = (JobStatus.SCHEDULED, JobStatus.IN_PROGRESS)
+
+
 class Job(Base):
     """One submission. ``seq`` orders the jobs of a conversation (FIFO)."""
 
@@ -90,7 +114,12 @@ class Job(Base):
     status: Mapped[str] = mapped_column(String(16), default="scheduled")
     progress: Mapped[float] = mapped_column(Float, default=0.0)
     reason: Mapped[str | None] = mapped_column(Text)
+    #: How many times a worker has claimed it; bounded by ``job_max_attempts``.
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    #: The worker process holding it while in progress (see ``parley.jobs.owners``).
+    worker_id: Mapped[str | None] = mapped_column(String(128))
+    #: What a finished job wants the user to know, e.g. audio that was not transcribed.
+    warnings: Mapped[list[Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -12,7 +12,7 @@ import pytest
 from parley.api.app import create_app
 from parley.config import Settings
 from parley.services import build_services
-from tests.conftest import APP_ID, APP_SECRET, Api, start_server
+from tests.conftest import APP_ID, APP_SECRET, Api, data_dir, start_server
 from tests.receiver import receiver
 
 ARCTIC = "read/cmu_arctic/cmu_arctic_us_aew_a0002.wav"
@@ -52,12 +52,16 @@ def test_failed_job_webhook(api: Api) -> None:
 
 
 @pytest.fixture()
-def idle_server(tmp_path: Path, models: Any) -> Any:
+def idle_server(tmp_path: Path) -> Any:
     """A server whose workers are off, with a limit of 2 concurrent jobs."""
     settings = Settings(
-        data_dir=tmp_path, app_id=APP_ID, app_secret=APP_SECRET, workers=0, max_concurrent_jobs=2
+        data_dir=data_dir(tmp_path),
+        app_id=APP_ID,
+        app_secret=APP_SECRET,
+        workers=0,
+        max_concurrent_jobs=2,
     )
-    services = build_services(settings, models=models)
+    services = build_services(settings)
     server, thread, url = start_server(create_app(settings, services=services))
     yield Api(url, services)
     server.should_exit = True
@@ -78,9 +82,15 @@ def test_concurrency_limit_is_429_and_nothing_is_dropped(idle_server: Api, testd
         assert job["status"] == "scheduled"
     # a worker coming up drains what was accepted, in order
     from parley.jobs.queue import LocalQueue
+    from parley.services import build_worker_runner
 
+    services = idle_server.services
     queue = LocalQueue(
-        storage=idle_server.services.storage, run=idle_server.services.runner.run, workers=1
+        settings=services.settings,
+        storage=services.storage,
+        webhooks=services.webhooks,
+        factory=build_worker_runner,
+        workers=1,
     )
     queue.start()
     try:

@@ -1,7 +1,8 @@
-"""The Conversation API: ``/v1/conversations/...``.
+"""The Conversation API, the conversation itself: ``/v1/conversations/...``.
 
-Insight endpoints answer with the stored results; before a job has produced
-any they answer with the empty shapes (never 404), so SDK calls succeed.
+Listing, metadata, deletion, messages, members, speaker events and the formatted
+transcript. The insight endpoints are in ``insights.py``. Handlers are plain ``def``:
+FastAPI runs them in its thread pool, so none blocks the event loop.
 """
 
 from __future__ import annotations
@@ -15,21 +16,12 @@ from fastapi import APIRouter, Request
 from sqlalchemy.orm import Session
 
 from parley import conversations as service
-from parley.analytics import Span, analytics
-from parley.api.deps import AppId, ServicesDep
-from parley.api.present import (
-    conversation_json,
-    member_json,
-    message_json,
-    transcript_lines,
-    with_people,
-)
-from parley.api.routes.bodies import json_object
-from parley.errors import BadRequest, Conflict, NotFound
-from parley.jobs.status import ACTIVE
-from parley.options import OPTION_FIELDS, parse_options
+from parley.api.deps import AppId, JsonObject, ServicesDep
+from parley.api.present import conversation_json, member_json, message_json, transcript_lines
+from parley.errors import BadRequest, NotFound
 from parley.storage import conversations as store
-from parley.storage.models import Conversation, Job, Member
+from parley.storage.models import Conversation, Member
+from parley.times import parse_iso
 from parley.transcript import CONTENT_TYPES, render
 
 router = APIRouter(prefix="/v1/conversations", tags=["conversations"])
@@ -37,15 +29,16 @@ router = APIRouter(prefix="/v1/conversations", tags=["conversations"])
 DELETE_NOT_FOUND = "The conversationId is either invalid or does not exist."
 
 
-def _flag(request: Request, name: str) -> bool:
+def flag(request: Request, name: str) -> bool:
+    """A boolean query parameter: true, 1 or yes."""
     return request.query_params.get(name, "").strip().lower() in ("true", "1", "yes")
 
 
-def _conversation(session: Session, app_id: str, conversation_id: str) -> Conversation:
+def conversation_of(session: Session, app_id: str, conversation_id: str) -> Conversation:
     return store.get_conversation(session=session, conversation_id=conversation_id, app_id=app_id)
 
 
-def _members(session: Session, conversation_id: str) -> dict[str, Member]:
+def members_of(session: Session, conversation_id: str) -> dict[str, Member]:
     return {m.id: m for m in store.list_members(session=session, conversation_id=conversation_id)}
 
 
@@ -53,10 +46,9 @@ def _time(name: str, value: str | None) -> datetime | None:
     if not value:
         return None
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return parse_iso(value)
     except ValueError:
         raise BadRequest(f'"{name}" must be an ISO-8601 date-time') from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _int(request: Request, name: str, default: int, low: int, high: int) -> int:
@@ -123,16 +115,15 @@ def list_conversations(request: Request, app_id: AppId, services: ServicesDep) -
 @router.get("/{conversation_id}")
 def get_conversation(conversation_id: str, app_id: AppId, services: ServicesDep) -> dict[str, Any]:
     with services.storage.session() as session:
-        conversation = _conversation(session, app_id, conversation_id)
+        conversation = conversation_of(session, app_id, conversation_id)
         members = store.list_members(session=session, conversation_id=conversation.id)
         return conversation_json(conversation, members)
 
 
 @router.put("/{conversation_id}")
-async def update_conversation(
-    conversation_id: str, request: Request, app_id: AppId, services: ServicesDep
+def update_conversation(
+    conversation_id: str, body: JsonObject, app_id: AppId, services: ServicesDep
 ) -> dict[str, Any]:
-    body = await json_object(request)
     metadata = body.get("metadata")
     if not isinstance(metadata, dict):
         raise BadRequest('"metadata" is required and must be an object')
@@ -140,7 +131,7 @@ async def update_conversation(
         if not isinstance(value, str) or len(value) > 128:
             raise BadRequest(f'"metadata.{key}" must be a string of at most 128 characters')
     with services.storage.session() as session:
-        conversation = _conversation(session, app_id, conversation_id)
+        conversation = conversation_of(session, app_id, conversation_id)
         conversation.meta = {**(conversation.meta or {}), **metadata}
         return {"id": conversation.id, "metadata": conversation.meta}
 
@@ -151,7 +142,7 @@ def delete_conversation(
 ) -> dict[str, str]:
     with services.storage.session() as session:
         try:
-            conversation = _conversation(session, app_id, conversation_id)
+            conversation = conversation_of(session, app_id, conversation_id)
         except NotFound:
             raise NotFound(DELETE_NOT_FOUND) from None
         store.delete_conversation(session=session, conversation=conversation)
@@ -179,13 +170,13 @@ def _exclude(request: Request) -> list[str]:
 def get_messages(
     conversation_id: str, request: Request, app_id: AppId, services: ServicesDep
 ) -> dict[str, Any]:
-    verbose, sentiment, redact = (_flag(request, k) for k in ("verbose", "sentiment", "redact"))
+    verbose, sentiment, redact = (flag(request, k) for k in ("verbose", "sentiment", "redact"))
     exclude = _exclude(request)
     if redact:
         from parley.insights.redaction import redact as mask
     with services.storage.session() as session:
-        conversation = _conversation(session, app_id, conversation_id)
-        members = _members(session, conversation.id)
+        conversation = conversation_of(session, app_id, conversation_id)
+        members = members_of(session, conversation.id)
         rows = store.list_messages(session=session, conversation_id=conversation.id)
         origin = rows[0].start if rows else 0.0
         return {
@@ -207,7 +198,7 @@ def get_messages(
 @router.get("/{conversation_id}/members")
 def get_members(conversation_id: str, app_id: AppId, services: ServicesDep) -> dict[str, Any]:
     with services.storage.session() as session:
-        conversation = _conversation(session, app_id, conversation_id)
+        conversation = conversation_of(session, app_id, conversation_id)
         return {
             "members": [
                 member_json(m)
@@ -217,10 +208,9 @@ def get_members(conversation_id: str, app_id: AppId, services: ServicesDep) -> d
 
 
 @router.put("/{conversation_id}/members/{member_id}")
-async def update_member(
-    conversation_id: str, member_id: str, request: Request, app_id: AppId, services: ServicesDep
+def update_member(
+    conversation_id: str, member_id: str, body: JsonObject, app_id: AppId, services: ServicesDep
 ) -> dict[str, str]:
-    body = await json_object(request)
     name, email = body.get("name"), body.get("email")
     if not isinstance(body.get("id"), str) or not isinstance(name, str) or not name.strip():
         raise BadRequest('"id" and "name" are required strings')
@@ -228,16 +218,15 @@ async def update_member(
         raise BadRequest('"id" must match the member id in the path')
     if email is not None and not isinstance(email, str):
         raise BadRequest('"email" must be a string')
-    with services.storage.session() as session:
-        conversation = _conversation(session, app_id, conversation_id)
-        service.update_member(
-            session=session,
-            conversation=conversation,
-            member_id=member_id,
-            name=name.strip(),
-            email=email,
-            llm=service.llm_from_settings(services.settings),
-        )
+    service.update_member(
+        storage=services.storage,
+        app_id=app_id,
+        conversation_id=conversation_id,
+        member_id=member_id,
+        name=name.strip(),
+        email=email,
+        llm=services.llm,
+    )
     return {
         "message": f"Member with id: {member_id} for conversationId: {conversation_id} updated "
         "successfully! The update should be reflected in all messages and insights along with "
@@ -256,10 +245,9 @@ def _offset(event: dict[str, Any], where: str) -> float:
 
 
 @router.put("/{conversation_id}/speakers")
-async def speaker_events(
-    conversation_id: str, request: Request, app_id: AppId, services: ServicesDep
+def speaker_events(
+    conversation_id: str, body: JsonObject, app_id: AppId, services: ServicesDep
 ) -> dict[str, str]:
-    body = await json_object(request)
     raw = body.get("speakerEvents")
     if not isinstance(raw, list) or not raw:
         raise BadRequest('"speakerEvents" is required and must be a non-empty array')
@@ -277,14 +265,13 @@ async def speaker_events(
         ):
             raise BadRequest(f'"{where}.user" must have an id, name or email')
         events.append({"type": event["type"], "user": user, "offset": _offset(event, where)})
-    with services.storage.session() as session:
-        conversation = _conversation(session, app_id, conversation_id)
-        service.apply_speaker_events(
-            session=session,
-            conversation=conversation,
-            events=events,
-            llm=service.llm_from_settings(services.settings),
-        )
+    service.apply_speaker_events(
+        storage=services.storage,
+        app_id=app_id,
+        conversation_id=conversation_id,
+        events=events,
+        llm=services.llm,
+    )
     return {
         "message": f"Speaker events associated for conversationId: {conversation_id} "
         "successfully! The update should be reflected in all messages and insights along "
@@ -292,201 +279,7 @@ async def speaker_events(
     }
 
 
-def _insights(
-    services: ServicesDep, app_id: str, conversation_id: str, kind: str
-) -> list[dict[str, Any]]:
-    with services.storage.session() as session:
-        conversation = _conversation(session, app_id, conversation_id)
-        items = store.get_insights(session=session, conversation_id=conversation.id, kind=kind)
-        return with_people(items, _members(session, conversation.id))
-
-
-@router.get("/{conversation_id}/questions")
-def get_questions(conversation_id: str, app_id: AppId, services: ServicesDep) -> dict[str, Any]:
-    return {"questions": _insights(services, app_id, conversation_id, "questions")}
-
-
-@router.get("/{conversation_id}/action-items")
-def get_action_items(conversation_id: str, app_id: AppId, services: ServicesDep) -> dict[str, Any]:
-    return {"actionItems": _insights(services, app_id, conversation_id, "action_items")}
-
-
-@router.get("/{conversation_id}/comprehensive/action-items")
-def get_comprehensive_action_items(
-    conversation_id: str, app_id: AppId, services: ServicesDep
-) -> dict[str, Any]:
-    items = _insights(services, app_id, conversation_id, "action_items")
-    return {
-        "actionItems": [
-            {k: v for k, v in item.items() if k != "messageIds"}
-            | {"messageRefs": [{"id": i} for i in item.get("messageIds", [])]}
-            for item in items
-        ]
-    }
-
-
-@router.get("/{conversation_id}/follow-ups")
-def get_follow_ups(conversation_id: str, app_id: AppId, services: ServicesDep) -> dict[str, Any]:
-    return {"followUps": _insights(services, app_id, conversation_id, "follow_ups")}
-
-
-@router.get("/{conversation_id}/insights")
-def get_all_insights(conversation_id: str, app_id: AppId, services: ServicesDep) -> dict[str, Any]:
-    items: list[dict[str, Any]] = []
-    for kind in ("action_items", "questions", "follow_ups"):
-        items.extend(_insights(services, app_id, conversation_id, kind))
-    return {"insights": items}
-
-
-@router.get("/{conversation_id}/intents")
-def get_intents(conversation_id: str, app_id: AppId, services: ServicesDep) -> dict[str, Any]:
-    with services.storage.session() as session:
-        _conversation(session, app_id, conversation_id)
-    return {"intents": []}
-
-
-#: Options that change insights and may be given again when recomputing them.
-_INSIGHT_OPTIONS = (
-    "confidenceThreshold",
-    "detectPhrases",
-    "detectEntities",
-    "entities",
-    "customEntities",
-    "trackers",
-    "enableAllTrackers",
-    "enableSummary",
-    "timezoneOffset",
-)
-
-
-@router.post("/{conversation_id}/refresh")
-async def refresh_insights(
-    conversation_id: str, request: Request, app_id: AppId, services: ServicesDep
-) -> dict[str, Any]:
-    """Parley extension: recompute every insight from the stored sentences.
-
-    For after a member rename, a tracker change or a model upgrade: nothing is
-    transcribed again. An optional JSON body changes insight options (the
-    submission names: trackers, enableAllTrackers, confidenceThreshold, ...).
-    """
-    body = await json_object(request) if (await request.body()).strip() else {}
-    unknown = sorted(set(body) - set(_INSIGHT_OPTIONS))
-    if unknown:
-        raise BadRequest(f'"{unknown[0]}" cannot be changed when refreshing insights')
-    changes = parse_options({k: [v] for k, v in body.items()}).to_json()
-    with services.storage.session() as session:
-        conversation = _conversation(session, app_id, conversation_id)
-        if _busy(session, conversation.id):
-            raise Conflict("The conversation is still being processed; refresh it afterwards.")
-        current = conversation.insight_options or {}
-        given = {OPTION_FIELDS.get(k, k) for k in body}
-        conversation.insight_options = current | {k: v for k, v in changes.items() if k in given}
-        service.refresh_insights(
-            session=session,
-            conversation=conversation,
-            llm=service.llm_from_settings(services.settings),
-        )
-    return {"conversationId": conversation_id, "refreshed": list(service.INSIGHT_KINDS)}
-
-
-@router.get("/{conversation_id}/topics")
-def get_topics(
-    conversation_id: str, request: Request, app_id: AppId, services: ServicesDep
-) -> dict[str, Any]:
-    if _flag(request, "refresh"):
-        with services.storage.session() as session:
-            conversation = _conversation(session, app_id, conversation_id)
-            if not _busy(session, conversation.id):
-                service.refresh_insights(
-                    session=session,
-                    conversation=conversation,
-                    llm=service.llm_from_settings(services.settings),
-                )
-    topics = _insights(services, app_id, conversation_id, "topics")
-    sentiment, parents = _flag(request, "sentiment"), _flag(request, "parentRefs")
-    shaped = []
-    for topic in topics:
-        topic = dict(topic)
-        if not sentiment:
-            topic.pop("sentiment", None)
-        if not parents:
-            topic["parentRefs"] = []
-        shaped.append(topic)
-    return {"topics": shaped}
-
-
-@router.get("/{conversation_id}/entities")
-def get_entities(conversation_id: str, app_id: AppId, services: ServicesDep) -> dict[str, Any]:
-    return {"entities": _insights(services, app_id, conversation_id, "entities")}
-
-
-@router.get("/{conversation_id}/trackers")
-@router.get("/{conversation_id}/trackers-detected")
-def get_trackers(
-    conversation_id: str, app_id: AppId, services: ServicesDep
-) -> list[dict[str, Any]]:
-    return _insights(services, app_id, conversation_id, "trackers")
-
-
-def _busy(session: Session, conversation_id: str) -> bool:
-    from sqlalchemy import select
-
-    return (
-        session.scalar(
-            select(Job.id).where(Job.conversation_id == conversation_id, Job.status.in_(ACTIVE))
-        )
-        is not None
-    )
-
-
-@router.get("/{conversation_id}/summary")
-@router.post("/{conversation_id}/summary")
-def get_summary(
-    conversation_id: str, request: Request, app_id: AppId, services: ServicesDep
-) -> dict[str, Any]:
-    with services.storage.session() as session:
-        conversation = _conversation(session, app_id, conversation_id)
-        if _busy(session, conversation.id):
-            raise NotFound("The summary is not ready: the conversation is still being processed.")
-        if _flag(request, "refresh"):
-            store.set_insights(
-                session=session, conversation_id=conversation.id, insights={"summary": []}
-            )
-        summary = service.ensure_summary(
-            session=session,
-            conversation=conversation,
-            llm=service.llm_from_settings(services.settings),
-        )
-        return {"summary": summary}
-
-
-@router.get("/{conversation_id}/analytics")
-def get_analytics(conversation_id: str, app_id: AppId, services: ServicesDep) -> dict[str, Any]:
-    with services.storage.session() as session:
-        conversation = _conversation(session, app_id, conversation_id)
-        members = store.list_members(session=session, conversation_id=conversation.id)
-        spans = []
-        for message in store.list_messages(session=session, conversation_id=conversation.id):
-            if message.words:
-                spans.extend(Span(message.member_id, w["start"], w["end"]) for w in message.words)
-            else:
-                spans.append(
-                    Span(
-                        message.member_id,
-                        message.start,
-                        message.end,
-                        words=len(message.text.split()),
-                    )
-                )
-        people: list[dict[str, str | None]] = [
-            {"id": m.id, "name": m.name, "userId": m.email} for m in members
-        ]
-        if any(s.member_id is None for s in spans):
-            people.append({"id": None, "name": "Unknown Speaker", "userId": None})
-        return analytics(spans, people, conversation.duration)
-
-
-async def _transcript(
+def _transcript(
     conversation_id: str, options: dict[str, Any], app_id: str, services: ServicesDep
 ) -> dict[str, Any]:
     content_type = options.get("contentType")
@@ -494,8 +287,8 @@ async def _transcript(
         raise BadRequest(f'"contentType" must be one of {", ".join(CONTENT_TYPES)}')
     phrases_opt = options.get("phrases") or {}
     with services.storage.session() as session:
-        conversation = _conversation(session, app_id, conversation_id)
-        members = _members(session, conversation.id)
+        conversation = conversation_of(session, app_id, conversation_id)
+        members = members_of(session, conversation.id)
         rows = store.list_messages(session=session, conversation_id=conversation.id)
         highlight: list[str] = []
         if isinstance(phrases_opt, dict) and (
@@ -520,18 +313,18 @@ async def _transcript(
 
 
 @router.post("/{conversation_id}/transcript")
-async def post_transcript(
-    conversation_id: str, request: Request, app_id: AppId, services: ServicesDep
+def post_transcript(
+    conversation_id: str, body: JsonObject, app_id: AppId, services: ServicesDep
 ) -> dict[str, Any]:
-    return await _transcript(conversation_id, await json_object(request), app_id, services)
+    return _transcript(conversation_id, body, app_id, services)
 
 
 @router.get("/{conversation_id}/transcript")
-async def get_transcript(
+def get_transcript(
     conversation_id: str, request: Request, app_id: AppId, services: ServicesDep
 ) -> dict[str, Any]:
     options: dict[str, Any] = {"contentType": request.query_params.get("contentType")}
     for key in ("createParagraphs", "showSpeakerSeparation"):
         if key in request.query_params:
-            options[key] = _flag(request, key)
-    return await _transcript(conversation_id, options, app_id, services)
+            options[key] = flag(request, key)
+    return _transcript(conversation_id, options, app_id, services)

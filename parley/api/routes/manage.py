@@ -8,39 +8,21 @@ has at most 500 trackers; create/update run one at a time per app (429).
 
 from __future__ import annotations
 
-import threading
-from collections import defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from fastapi import APIRouter, Depends, Request
 
-from parley import ids
-from parley.api.deps import AppId, ServicesDep
-from parley.api.present import iso
-from parley.api.routes.bodies import json_value
-from parley.errors import BadRequest, Conflict, NotFound, TooManyJobs
+from parley.api.deps import AppId, ServicesDep, json_limited
+from parley.errors import BadRequest
+from parley.storage import trackers as store
 from parley.storage.models import Tracker
+from parley.times import iso
 
 router = APIRouter(prefix="/v1/manage", tags=["management"])
 
 MAX_BODY = 1024 * 1024
-MAX_TRACKERS = 500
-_locks: defaultdict[str, threading.Lock] = defaultdict(threading.Lock)
-
-
-@contextmanager
-def _one_at_a_time(app_id: str) -> Iterator[None]:
-    lock = _locks[app_id]
-    if not lock.acquire(blocking=False):
-        raise TooManyJobs("Only one tracker create or update request at a time is allowed.")
-    try:
-        yield
-    finally:
-        lock.release()
+#: A JSON body of at most 1 MB (413 beyond).
+Body = Annotated[Any, Depends(json_limited(MAX_BODY))]
 
 
 def tracker_json(tracker: Tracker) -> dict[str, Any]:
@@ -97,108 +79,66 @@ def _validated(body: Any, where: str = "tracker") -> dict[str, Any]:
     }
 
 
-def _create(session: Session, app_id: str, items: list[dict[str, Any]]) -> list[Tracker]:
-    count = session.scalar(select(func.count()).where(Tracker.app_id == app_id)) or 0
-    if count + len(items) > MAX_TRACKERS:
-        raise BadRequest(f"An account can have at most {MAX_TRACKERS} trackers.")
-    names = [i["name"] for i in items]
-    if len(set(names)) != len(names):
-        raise Conflict("Tracker names in one request must be unique.")
-    taken = set(
-        session.scalars(
-            select(Tracker.name).where(Tracker.app_id == app_id, Tracker.name.in_(names))
-        )
-    )
-    if taken:
-        raise Conflict(f'A tracker named "{sorted(taken)[0]}" already exists.')
-    trackers = [Tracker(id=ids.numeric_id(), app_id=app_id, **item) for item in items]
-    session.add_all(trackers)
-    session.flush()
-    return trackers
-
-
-def _get(session: Session, app_id: str, tracker_id: str) -> Tracker:
-    tracker = session.get(Tracker, tracker_id)
-    if tracker is None or tracker.app_id != app_id:
-        raise NotFound(f"Tracker with id {tracker_id} not found.")
-    return tracker
-
-
-def _rename_check(session: Session, tracker: Tracker, name: str) -> None:
-    clash = session.scalar(
-        select(Tracker.id).where(
-            Tracker.app_id == tracker.app_id, Tracker.name == name, Tracker.id != tracker.id
-        )
-    )
-    if clash:
-        raise Conflict(f'A tracker named "{name}" already exists.')
+def _create(services: ServicesDep, app_id: str, items: list[dict[str, Any]]) -> list[Tracker]:
+    with store.one_writer(services.storage, app_id), services.storage.session() as session:
+        return store.create_trackers(session=session, app_id=app_id, items=items)
 
 
 @router.post("/tracker")
-async def create_tracker(request: Request, app_id: AppId, services: ServicesDep) -> dict[str, Any]:
-    item = _validated(await json_value(request, max_bytes=MAX_BODY))
-    with _one_at_a_time(app_id), services.storage.session() as session:
-        return {"tracker": tracker_json(_create(session, app_id, [item])[0])}
+def create_tracker(body: Body, app_id: AppId, services: ServicesDep) -> dict[str, Any]:
+    return {"tracker": tracker_json(_create(services, app_id, [_validated(body)])[0])}
 
 
 @router.post("/trackers")
-async def create_trackers(request: Request, app_id: AppId, services: ServicesDep) -> dict[str, Any]:
-    body = await json_value(request, max_bytes=MAX_BODY)
+def create_trackers(body: Body, app_id: AppId, services: ServicesDep) -> dict[str, Any]:
     if isinstance(body, list):
-        return await _bulk(body, app_id, services)
-    item = _validated(body)
-    with _one_at_a_time(app_id), services.storage.session() as session:
-        return {"tracker": tracker_json(_create(session, app_id, [item])[0])}
+        return _bulk(body, app_id, services)
+    return {"tracker": tracker_json(_create(services, app_id, [_validated(body)])[0])}
 
 
-async def _bulk(body: list[Any], app_id: str, services: ServicesDep) -> dict[str, Any]:
+def _bulk(body: list[Any], app_id: str, services: ServicesDep) -> dict[str, Any]:
     if not body:
         raise BadRequest("The request body must be a non-empty array of trackers.")
     items = [_validated(b, f"[{i}]") for i, b in enumerate(body)]
-    with _one_at_a_time(app_id), services.storage.session() as session:
-        return {"trackers": [tracker_json(t) for t in _create(session, app_id, items)]}
+    return {"trackers": [tracker_json(t) for t in _create(services, app_id, items)]}
 
 
 @router.post("/trackers/bulk")
-async def create_trackers_bulk(
-    request: Request, app_id: AppId, services: ServicesDep
-) -> dict[str, Any]:
-    body = await json_value(request, max_bytes=MAX_BODY)
+def create_trackers_bulk(body: Body, app_id: AppId, services: ServicesDep) -> dict[str, Any]:
     if not isinstance(body, list):
         raise BadRequest("The request body must be an array of trackers.")
-    return await _bulk(body, app_id, services)
+    return _bulk(body, app_id, services)
 
 
 @router.get("/trackers")
 def list_trackers(request: Request, app_id: AppId, services: ServicesDep) -> dict[str, Any]:
-    query = select(Tracker).where(Tracker.app_id == app_id).order_by(Tracker.created_at)
     name = request.query_params.get("name")
-    if name is not None:
-        query = query.where(Tracker.name == name)
     with services.storage.session() as session:
-        return {"trackers": [tracker_json(t) for t in session.scalars(query)]}
+        trackers = store.list_trackers(session=session, app_id=app_id, name=name)
+        return {"trackers": [tracker_json(t) for t in trackers]}
 
 
 @router.get("/tracker/{tracker_id}")
 @router.get("/trackers/{tracker_id}")
 def get_tracker(tracker_id: str, app_id: AppId, services: ServicesDep) -> dict[str, Any]:
     with services.storage.session() as session:
-        return {"tracker": tracker_json(_get(session, app_id, tracker_id))}
+        tracker = store.get_tracker(session=session, app_id=app_id, tracker_id=tracker_id)
+        return {"tracker": tracker_json(tracker)}
 
 
 @router.put("/tracker/{tracker_id}")
 @router.put("/trackers/{tracker_id}")
-async def update_tracker(
-    tracker_id: str, request: Request, app_id: AppId, services: ServicesDep
+def update_tracker(
+    tracker_id: str, body: Body, app_id: AppId, services: ServicesDep
 ) -> dict[str, Any]:
-    item = _validated(await json_value(request, max_bytes=MAX_BODY))
-    with _one_at_a_time(app_id), services.storage.session() as session:
-        tracker = _get(session, app_id, tracker_id)
-        _rename_check(session, tracker, item["name"])
-        for key, value in item.items():
-            setattr(tracker, key, value)
-        session.flush()
-        return {"tracker": tracker_json(tracker)}
+    item = _validated(body)
+    with store.one_writer(services.storage, app_id), services.storage.session() as session:
+        tracker = store.get_tracker(session=session, app_id=app_id, tracker_id=tracker_id)
+        return {
+            "tracker": tracker_json(
+                store.update_tracker(session=session, tracker=tracker, item=item)
+            )
+        }
 
 
 _PATCH_PATHS = {
@@ -211,44 +151,47 @@ _PATCH_PATHS = {
 }
 
 
-@router.patch("/trackers/{tracker_id}")
-async def patch_tracker(
-    tracker_id: str, request: Request, app_id: AppId, services: ServicesDep
-) -> dict[str, Any]:
-    ops = await json_value(request, max_bytes=MAX_BODY)
+def _patched(current: dict[str, Any], ops: Any) -> dict[str, Any]:
+    """A tracker's JSON with JSON-Patch-like operations applied."""
     if not isinstance(ops, list) or not ops:
         raise BadRequest("The request body must be a non-empty array of patch operations.")
-    with _one_at_a_time(app_id), services.storage.session() as session:
-        tracker = _get(session, app_id, tracker_id)
-        current = tracker_json(tracker)
-        for i, op in enumerate(ops):
-            if not isinstance(op, dict) or op.get("op") not in ("add", "replace", "remove"):
-                raise BadRequest(f'"[{i}].op" must be add, replace or remove')
-            field = _PATCH_PATHS.get(op.get("path", ""))
-            if field is None:
-                raise BadRequest(f'"[{i}].path" must be one of {", ".join(_PATCH_PATHS)}')
-            value = op.get("value")
-            if op["op"] == "remove":
-                if isinstance(current[field], list):
-                    drop = set(value if isinstance(value, list) else [value])
-                    current[field] = [v for v in current[field] if v not in drop]
-                else:
-                    current[field] = None
-            elif op["op"] == "add" and isinstance(current[field], list):
-                current[field] = current[field] + (value if isinstance(value, list) else [value])
+    for i, op in enumerate(ops):
+        if not isinstance(op, dict) or op.get("op") not in ("add", "replace", "remove"):
+            raise BadRequest(f'"[{i}].op" must be add, replace or remove')
+        field = _PATCH_PATHS.get(op.get("path", ""))
+        if field is None:
+            raise BadRequest(f'"[{i}].path" must be one of {", ".join(_PATCH_PATHS)}')
+        value = op.get("value")
+        if op["op"] == "remove":
+            if isinstance(current[field], list):
+                drop = set(value if isinstance(value, list) else [value])
+                current[field] = [v for v in current[field] if v not in drop]
             else:
-                current[field] = value
-        item = _validated(current)
-        _rename_check(session, tracker, item["name"])
-        for key, value in item.items():
-            setattr(tracker, key, value)
-        session.flush()
-        return {"tracker": tracker_json(tracker)}
+                current[field] = None
+        elif op["op"] == "add" and isinstance(current[field], list):
+            current[field] = current[field] + (value if isinstance(value, list) else [value])
+        else:
+            current[field] = value
+    return current
+
+
+@router.patch("/trackers/{tracker_id}")
+def patch_tracker(
+    tracker_id: str, body: Body, app_id: AppId, services: ServicesDep
+) -> dict[str, Any]:
+    with store.one_writer(services.storage, app_id), services.storage.session() as session:
+        tracker = store.get_tracker(session=session, app_id=app_id, tracker_id=tracker_id)
+        item = _validated(_patched(tracker_json(tracker), body))
+        return {
+            "tracker": tracker_json(
+                store.update_tracker(session=session, tracker=tracker, item=item)
+            )
+        }
 
 
 @router.delete("/tracker/{tracker_id}")
 @router.delete("/trackers/{tracker_id}")
 def delete_tracker(tracker_id: str, app_id: AppId, services: ServicesDep) -> dict[str, Any]:
     with services.storage.session() as session:
-        session.delete(_get(session, app_id, tracker_id))
+        session.delete(store.get_tracker(session=session, app_id=app_id, tracker_id=tracker_id))
     return {"id": tracker_id, "type": "tracker", "deleted": True}

@@ -8,6 +8,7 @@
   * Conflict (409) — a tracker name already exists.
   * PayloadTooLarge (413) — upload or management body over the limit.
   * TooManyJobs (429) — the app's concurrent-job limit is reached.
+  * StorageFull (507) — the server's disk (database or audio) has no room.
   * PipelineError — processing failed; the job ends ``failed`` with this reason.
 
 The pipeline and job layers raise these; only ``parley.api.errors`` turns them
@@ -24,6 +25,7 @@ __all__ = [
     "ParleyError",
     "PayloadTooLarge",
     "PipelineError",
+    "StorageFull",
     "TooManyJobs",
     "Unauthorized",
 ]
@@ -77,6 +79,19 @@ class TooManyJobs(ParleyError):
     """The app has as many jobs scheduled or running as it may."""
 
     status = 429
+
+
+class StorageFull(ParleyError):
+    """The disk under the database or the audio store is full: nothing was stored."""
+
+    status = 507
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(
+            message
+            or "The server has no storage space left, so nothing was stored. "
+            "Try again later; the operator has to free disk space."
+        )
 
 
 class PipelineError(ParleyError):

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
 
-from parley.errors import ParleyError, TooManyJobs
+from parley.errors import ParleyError, StorageFull, TooManyJobs
 
 __all__ = ["install_error_handlers"]
 
@@ -52,6 +54,26 @@ def install_error_handlers(app: FastAPI) -> None:
             else _GENERIC.get(exc.status_code, str(exc.detail))
         )
         return _error(exc.status_code, message)
+
+    @app.exception_handler(OSError)
+    async def os_error(request: Request, exc: OSError) -> JSONResponse:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            log.error("no space left on the device: %s", exc)
+            return _error(507, StorageFull().message)
+        return await unexpected(request, exc)
+
+    @app.exception_handler(OperationalError)
+    async def database_error(request: Request, exc: OperationalError) -> JSONResponse:
+        text = str(exc.orig).lower()
+        if "disk is full" in text or "no space left" in text:
+            log.error("the database has no space left: %s", exc.orig)
+            return _error(507, StorageFull().message)
+        if "locked" in text or "could not connect" in text or "connection" in text:
+            log.error("the database is unavailable: %s", exc.orig)
+            response = _error(503, "The service is briefly unavailable; try again shortly.")
+            response.headers["Retry-After"] = "5"
+            return response
+        return await unexpected(request, exc)
 
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:

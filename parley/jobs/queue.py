@@ -149,8 +149,8 @@ def _child_main(
         try:
             with runner.storage.session() as session:
                 job_id = jobs_store.claim_next(session=session, worker_id=worker_id)
-        except Exception:
-            log.warning("could not read the job queue; retrying", exc_info=True)
+        except Exception as exc:
+            log.warning("could not read the job queue (%s); retrying", exc)
             job_id = None
         if job_id is not None:
             runner.run(job_id)
@@ -306,6 +306,7 @@ class LocalQueue(JobQueue):
             "alive": len(alive),
             "warm": len(ready),
             "restarts": sum(s.restarts for s in self._slots),
+            "pids": [s.process.pid for s in alive if s.process is not None],
         }
 
 

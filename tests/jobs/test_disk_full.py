@@ -1,0 +1,93 @@
+"""A full disk is an outage to ride out, not a reason to lose jobs or workers.
+
+The data dir sits on a small tmpfs that is filled while a job runs: uploads get a clear
+507, the job's final write waits for room instead of killing its worker, and once the disk
+has room again the job completes and the next job runs.
+"""
+
+from __future__ import annotations
+
+import errno
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from parley.api.app import create_app
+from parley.config import Settings
+from parley.services import build_services
+from tests.conftest import APP_ID, APP_SECRET, Api, data_dir, start_server
+
+pytestmark = pytest.mark.slow
+
+CLIP = "phone_8k/asterisk_allison/conf-adminmenu-18.wav"
+
+
+@pytest.fixture()
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=48m", "tmpfs", str(mount)], capture_output=True
+    )
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here (needs root): {done.stderr.decode().strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def _fill(path: Path) -> Path:
+    filler = path / "filler"
+    block = b"\0" * (1 << 20)
+    with filler.open("wb") as out:
+        try:
+            while True:
+                out.write(block)
+                out.flush()
+        except OSError as exc:
+            assert exc.errno == errno.ENOSPC
+    return filler
+
+
+def test_full_disk_mid_job(small_disk: Path, testdata: Path) -> None:
+    settings = Settings(
+        data_dir=data_dir(small_disk), app_id=APP_ID, app_secret=APP_SECRET, workers=1
+    )
+    services = build_services(settings)
+    server, thread, url = start_server(create_app(settings, services=services))
+    api = Api(url, services)
+    try:
+        audio = (testdata / CLIP).read_bytes()
+        api.token()
+        submitted = api.submit_file(testdata / CLIP)
+        deadline = time.monotonic() + 120
+        while api.get(f"/v1/job/{submitted['jobId']}").json()["status"] == "scheduled":
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        filler = _fill(small_disk)
+
+        refused = api.request("POST", "/v1/process/audio", content=audio)
+        assert refused.status_code == 507, refused.text
+        assert "no storage space" in refused.json()["message"]
+        assert api.client.get("/health").status_code == 200
+
+        time.sleep(25)  # far longer than the clip takes: the job is waiting to store
+        assert api.get(f"/v1/job/{submitted['jobId']}").json()["status"] == "in_progress"
+
+        filler.unlink()
+        assert api.wait(submitted["jobId"], timeout=120)["status"] == "completed"
+        cid = submitted["conversationId"]
+        assert api.get(f"/v1/conversations/{cid}/messages").json()["messages"]
+
+        again = api.submit_file(testdata / CLIP)
+        assert api.wait(again["jobId"], timeout=120)["status"] == "completed"
+        assert services.queue.status()["restarts"] == 0, "no worker died"
+    finally:
+        server.should_exit = True
+        thread.join(60)
+        shutil.rmtree(small_disk / "audio", ignore_errors=True)

@@ -115,7 +115,7 @@ def analytics(
                     {k: v for k, v in other.items() if v is not None}
                     | {"percent": _pct(shared, both), "seconds": round(shared, 3)}
                 )
-        body = {k: v for k, v in member.items() if v is not None}
+        body: dict[str, object] = {k: v for k, v in member.items() if v is not None}
         body |= {
             "pace": {"wpm": round(words.get(mid, 0) / (seconds / 60)) if seconds > 0 else 0},
             "talkTime": {"percentage": _pct(seconds, total_talk), "seconds": round(seconds, 3)},

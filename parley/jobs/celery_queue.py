@@ -98,7 +98,7 @@ def register_worker_tasks(app: Celery, runner: JobRunner) -> None:
     )
     worker_id = runner.worker_id
 
-    @app.task(name=TASK, bind=True, max_retries=None)
+    @app.task(name=TASK, bind=True, max_retries=None)  # type: ignore[untyped-decorator]
     def run_job(self: Any, job_id: str) -> str:
         with runner.storage.session() as session:
             job = jobs_store.get_job(session=session, job_id=job_id)

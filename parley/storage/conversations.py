@@ -208,13 +208,13 @@ def store_transcript(
             session.add(member)
             known.add(member.id)
     for spec in messages:
-        member = members.get(spec.label) if spec.label else None
+        speaker = members.get(spec.label) if spec.label else None
         session.add(
             Message(
                 id=spec.id,
                 conversation_id=conversation.id,
                 job_id=job_id,
-                member_id=member.id if member else None,
+                member_id=speaker.id if speaker else None,
                 text=spec.text,
                 start=spec.start,
                 end=spec.end,

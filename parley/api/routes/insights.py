@@ -185,7 +185,7 @@ def get_analytics(conversation_id: str, app_id: AppId, services: ServicesDep) ->
     with services.storage.session() as session:
         conversation = conversation_of(session, app_id, conversation_id)
         members = store.list_members(session=session, conversation_id=conversation.id)
-        spans = []
+        spans: list[Span] = []
         for message in store.list_messages(session=session, conversation_id=conversation.id):
             if message.words:
                 spans.extend(Span(message.member_id, w["start"], w["end"]) for w in message.words)

@@ -1,18 +1,20 @@
 # Parley: `make run` sets up and starts the server; `make test` sets up and runs the tests.
+# Both install from requirements.lock, so everyone runs the versions that were measured.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements.lock requirements-sdk.lock | cksum | cut -d' ' -f1)
+PIP := $(BIN)/pip install --quiet --disable-pip-version-check
 
-.PHONY: setup run test test-slow test-all lint bench clean
+.PHONY: setup run test test-slow test-all lint typecheck lock bench clean
 
-$(STAMP): pyproject.toml
+# Installs exactly what requirements.lock pins (hashes checked), then Parley itself.
+$(STAMP): pyproject.toml requirements.lock requirements-sdk.lock
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Parley needs Python 3.11+"'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --disable-pip-version-check -e ".[dev]"
-	# The official Symbl SDK, for the compatibility test: its pyaudio requirement is for
-	# streaming only and does not build here, so install it without dependencies.
-	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps symbl==2.0.6 symbl-rest==1.0.14
+	$(PIP) --require-hashes -r requirements.lock
+	$(PIP) --no-deps -e .
+	$(PIP) --no-deps --require-hashes -r requirements-sdk.lock
 	rm -f $(VENV)/.installed-*
 	touch $@
 
@@ -25,11 +27,21 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/pytest -m "not slow and not services"
 
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
 test-slow: $(STAMP)
 	$(BIN)/pytest -m "slow or services"
 
 test-all: $(STAMP)
 	$(BIN)/pytest
+
+# Re-resolve every pinned version after changing pyproject.toml (see README, "Upgrading").
+lock:
+	test -x $(BIN)/pip-compile || $(PIP) pip-tools
+	PIP_CONSTRAINT= $(BIN)/pip-compile --quiet --extra dev --generate-hashes --strip-extras \
+		--no-emit-index-url --no-emit-find-links --allow-unsafe $(LOCK_FLAGS) \
+		--output-file requirements.lock pyproject.toml
 
 bench: $(STAMP)
 	$(BIN)/python bench/asr.py

@@ -20,6 +20,7 @@ from parley.api.routes.bodies import json_object, receive_upload
 from parley.errors import BadRequest
 from parley.jobs.submit import Submission
 from parley.options import JobOptions, parse_options, validate_url
+from parley.times import parse_iso
 
 router = APIRouter(tags=["async"])
 
@@ -110,12 +111,11 @@ def _parse_time(name: str, value: Any) -> datetime:
     if not isinstance(value, str):
         raise BadRequest(f'"{name}" must be an ISO-8601 date-time string')
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return parse_iso(value, require_zone=True)
     except ValueError:
-        raise BadRequest(f'"{name}" must be an ISO-8601 date-time string') from None
-    if moment.tzinfo is None:
-        raise BadRequest(f'"{name}" must include a time zone (e.g. "Z")')
-    return moment
+        raise BadRequest(
+            f'"{name}" must be an ISO-8601 date-time string with a time zone (e.g. "Z")'
+        ) from None
 
 
 def _text_messages(body: dict[str, Any]) -> tuple[list[dict[str, Any]], datetime | None]:

@@ -1,70 +1,157 @@
-"""Access tokens: appId/appSecret → a JWT with an ``exp`` claim, cached per app.
+"""Access tokens: appId/appSecret → a JWT with an ``exp`` claim, reused while valid.
 
 Symbl's JS SDK decodes the token and reads ``exp``, so tokens are real JWTs
 (HS256). Asking again while a token is still valid returns the same token with
-its remaining lifetime, as Symbl did.
+its remaining lifetime, as Symbl did. The token is never stored: only its claims
+(``jti``, issue and expiry times), from which the identical token is re-encoded;
+a token verifies by its signature alone.
+
+Failed token requests are counted per appId and per client address
+(``FailureLimiter``); past the limit the request is refused with 429 and
+``Retry-After`` before any secret is checked, so a flood of guesses costs
+neither CPU nor a way to enumerate appIds.
 """
 
 from __future__ import annotations
 
+import math
+import os
 import secrets
+import threading
+import time
+from collections import deque
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import jwt
 
-from parley.errors import Unauthorized
+from parley.errors import TooManyRequests, Unauthorized
 from parley.storage import Storage
 from parley.storage import apps as apps_store
 
-__all__ = ["Tokens", "load_or_create_secret"]
+__all__ = ["FailureLimiter", "Tokens", "load_or_create_secret"]
 
 INVALID_TOKEN = "Token validation failed for provided token."
+INVALID_CREDENTIALS = "Combination of appId and appSecret is not valid."
 _REUSE_MARGIN = timedelta(minutes=5)
 
 
 def load_or_create_secret(path: Path) -> str:
-    """The signing key kept in the data directory, created on first start."""
+    """The signing key kept in the data directory, created owner-only on first start."""
     if path.exists():
         return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     secret = secrets.token_hex(32)
-    path.touch(mode=0o600)
-    path.write_text(secret)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secret)
     return secret
+
+
+class FailureLimiter:
+    """At most ``limit`` failures per key in a sliding ``window`` (seconds).
+
+    In memory, per process: with several API processes the limit applies to each.
+    """
+
+    def __init__(self, limit: int = 10, window: float = 60.0) -> None:
+        self.limit = limit
+        self.window = window
+        self._failures: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def _prune(self, key: str, now: float) -> deque[float]:
+        times = self._failures.get(key)
+        if times is None:
+            return deque()
+        while times and times[0] <= now - self.window:
+            times.popleft()
+        if not times:
+            del self._failures[key]
+        return times
+
+    def check(self, keys: Iterable[str]) -> None:
+        """``TooManyRequests`` if any key is over its limit."""
+        now = time.monotonic()
+        with self._lock:
+            waits = []
+            for key in keys:
+                times = self._prune(key, now)
+                if len(times) >= self.limit:
+                    waits.append(times[0] + self.window - now)
+        if waits:
+            raise TooManyRequests(
+                "Too many failed token requests; try again later.",
+                retry_after=max(1, math.ceil(max(waits))),
+            )
+
+    def failed(self, keys: Iterable[str]) -> None:
+        now = time.monotonic()
+        with self._lock:
+            for key in keys:
+                self._prune(key, now)
+                self._failures.setdefault(key, deque()).append(now)
+            if len(self._failures) > 100_000:  # a spray of keys: forget the oldest
+                for key in list(self._failures)[:50_000]:
+                    del self._failures[key]
 
 
 class Tokens:
     """Issues and verifies access tokens."""
 
-    def __init__(self, *, storage: Storage, secret: str, ttl_seconds: int = 86400) -> None:
+    def __init__(
+        self,
+        *,
+        storage: Storage,
+        secret: str,
+        ttl_seconds: int = 86400,
+        limiter: FailureLimiter | None = None,
+    ) -> None:
         self._storage = storage
         self._secret = secret
         self._ttl = timedelta(seconds=ttl_seconds)
+        self.limiter = limiter or FailureLimiter()
 
-    def generate(self, app_id: str, app_secret: str) -> tuple[str, int]:
-        """(accessToken, expiresIn seconds) for valid credentials, else Unauthorized."""
+    def _encode(self, app_id: str, jti: str, issued: datetime, expires: datetime) -> str:
+        claims = {
+            "sub": app_id,
+            "iat": int(issued.timestamp()),
+            "exp": int(expires.timestamp()),
+            "jti": jti,
+            "iss": "parley",
+        }
+        return jwt.encode(claims, self._secret, algorithm="HS256")
+
+    def generate(self, app_id: str, app_secret: str, client: str = "") -> tuple[str, int]:
+        """(accessToken, expiresIn seconds) for valid credentials, else Unauthorized.
+
+        ``client`` is the caller's address, for the failure limit.
+        """
+        keys = [f"app:{app_id}"] + ([f"client:{client}"] if client else [])
+        self.limiter.check(keys)
         now = datetime.now(UTC)
         with self._storage.session() as session:
             app = apps_store.get_app(session=session, app_id=app_id)
-            if app is None or not apps_store.verify_secret(app, app_secret):
-                raise Unauthorized("Combination of appId and appSecret is not valid.")
-            expires = app.token_expires_at
-            if expires is not None and expires.tzinfo is None:
-                expires = expires.replace(tzinfo=UTC)
-            if app.token and expires and expires - now > _REUSE_MARGIN:
-                return app.token, int((expires - now).total_seconds())
-            expires = now + self._ttl
-            claims = {
-                "sub": app.id,
-                "iat": int(now.timestamp()),
-                "exp": int(expires.timestamp()),
-                "jti": secrets.token_hex(8),
-                "iss": "parley",
-            }
-            token = jwt.encode(claims, self._secret, algorithm="HS256")
-            app.token, app.token_expires_at = token, expires
-            return token, int(self._ttl.total_seconds())
+            # The same PBKDF2 work whether or not the app exists: no timing tells them apart.
+            if not apps_store.verify_secret(app, app_secret):
+                self.limiter.failed(keys)
+                raise Unauthorized(INVALID_CREDENTIALS)
+            assert app is not None
+            issued, expires = app.token_issued_at, app.token_expires_at
+            if app.token_jti and issued and expires and expires - now > _REUSE_MARGIN:
+                token = self._encode(app.id, app.token_jti, issued, expires)
+                return token, int((expires - now).total_seconds())
+            issued = now.replace(microsecond=0)
+            expires = issued + self._ttl
+            app.token_jti, app.token_issued_at, app.token_expires_at = (
+                secrets.token_hex(8),
+                issued,
+                expires,
+            )
+            return self._encode(app.id, app.token_jti, issued, expires), int(
+                self._ttl.total_seconds()
+            )
 
     def verify(self, token: str) -> str:
         """The app id a valid token belongs to, else Unauthorized."""
@@ -74,6 +161,8 @@ class Tokens:
             )
         except jwt.PyJWTError:
             raise Unauthorized(INVALID_TOKEN) from None
+        if not isinstance(claims["sub"], str):
+            raise Unauthorized(INVALID_TOKEN)
         with self._storage.session() as session:
             if apps_store.get_app(session=session, app_id=claims["sub"]) is None:
                 raise Unauthorized(INVALID_TOKEN)

@@ -37,6 +37,9 @@ class Settings(BaseSettings):
         None, description="HS256 signing key; default: generated once and kept in data_dir."
     )
     token_ttl_seconds: int = 86400
+    token_failures_per_minute: int = Field(
+        10, ge=1, description="Failed token requests allowed per appId and per client address."
+    )
 
     # -- jobs -----------------------------------------------------------------
     queue: Literal["local", "celery"] = Field(
@@ -50,7 +53,16 @@ class Settings(BaseSettings):
     max_concurrent_jobs: int = Field(50, ge=1, description="Per app: scheduled + in progress.")
     max_upload_bytes: int = Field(2 * 1024**3, ge=1)
     max_duration_seconds: float = Field(4 * 3600, gt=0, description="Symbl's 4-hour limit.")
-    url_timeout_seconds: float = 30.0
+    url_timeout_seconds: float = Field(30.0, gt=0, description="Each connect and read.")
+    url_deadline_seconds: float = Field(1800.0, gt=0, description="A whole media download.")
+    url_min_bytes_per_second: float = Field(
+        16384.0, ge=0, description="Average download rate below which a fetch fails (0 = off)."
+    )
+    outbound_allow: str = Field(
+        "",
+        description="CIDRs or host names (comma-separated) that media and webhook URLs may "
+        "reach although they are not public, e.g. 10.0.0.0/8,minio.internal.",
+    )
     job_heartbeat_seconds: float = Field(
         20.0, gt=0, description="How often a running job marks itself alive."
     )
@@ -76,9 +88,26 @@ class Settings(BaseSettings):
     webhook_secret: str | None = Field(
         None, description="If set, webhooks carry X-Parley-Signature: sha256=<hmac hex>."
     )
+    webhook_signing_secrets: str | None = Field(
+        None,
+        description="Standard Webhooks secrets (whsec_..., comma-separated; several during "
+        "rotation): each signs every delivery in webhook-signature.",
+    )
+    webhook_retry_schedule: str = Field(
+        "5,300,1800,7200,18000,36000",
+        description="Seconds to wait before each retry (default: 5 s, 5 min, 30 min, 2 h, "
+        "5 h, 10 h). Setting webhook_max_attempts or webhook_backoff_seconds instead "
+        "gives a doubling schedule.",
+    )
     webhook_max_attempts: int = Field(6, ge=1)
     webhook_backoff_seconds: float = Field(1.0, ge=0, description="First retry delay; doubles.")
-    webhook_timeout_seconds: float = 10.0
+    webhook_timeout_seconds: float = Field(10.0, gt=0)
+    webhook_per_destination: int = Field(
+        2, ge=1, description="Deliveries in flight per webhook URL: a dead one holds no more."
+    )
+    webhook_threads: int = Field(
+        64, ge=2, description="Delivery threads; receivers that are failing share half."
+    )
 
     # -- speech recognition ---------------------------------------------------
     whisper_model: str = Field(

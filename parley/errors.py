@@ -9,6 +9,7 @@
   * PayloadTooLarge (413) — upload or management body over the limit.
   * TooManyJobs (429) — the app's concurrent-job limit is reached.
   * StorageFull (507) — the server's disk (database or audio) has no room.
+  * TooManyRequests (429) — too many failed attempts; ``retry_after`` seconds to wait.
   * PipelineError — processing failed; the job ends ``failed`` with this reason.
 
 The pipeline and job layers raise these; only ``parley.api.errors`` turns them
@@ -27,6 +28,7 @@ __all__ = [
     "PipelineError",
     "StorageFull",
     "TooManyJobs",
+    "TooManyRequests",
     "Unauthorized",
 ]
 
@@ -92,6 +94,16 @@ class StorageFull(ParleyError):
             or "The server has no storage space left, so nothing was stored. "
             "Try again later; the operator has to free disk space."
         )
+
+
+class TooManyRequests(ParleyError):
+    """Too many failed attempts (token requests); answered with ``Retry-After``."""
+
+    status = 429
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class PipelineError(ParleyError):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from parley.auth import Tokens, load_or_create_secret
+from parley.auth import FailureLimiter, Tokens, load_or_create_secret
 from parley.config import Settings
 from parley.insights import LlmSettings
 from parley.jobs.owners import new_worker_id
@@ -17,6 +17,7 @@ from parley.jobs.queue import JobQueue, LocalQueue
 from parley.jobs.submit import Submitter
 from parley.jobs.webhook import WebhookDispatcher
 from parley.jobs.worker import JobRunner
+from parley.outbound import OutboundGuard
 from parley.pipeline.models import Models
 from parley.storage import Storage
 from parley.storage import apps as apps_store
@@ -55,6 +56,7 @@ class Services:
 
 
 def build_storage(settings: Settings, *, migrate: bool = True) -> Storage:
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # owner-only when new
     storage = Storage(settings.resolved_database_url, settings.data_dir / "audio")
     if migrate:
         with storage.exclusive():
@@ -93,13 +95,30 @@ def build_llm(settings: Settings) -> LlmSettings | None:
     )
 
 
+def _retry_schedule(settings: Settings) -> list[float] | None:
+    """The configured schedule, or None for the doubling one when the older
+    ``webhook_max_attempts`` / ``webhook_backoff_seconds`` settings were given."""
+    if {"webhook_max_attempts", "webhook_backoff_seconds"} & settings.model_fields_set:
+        return None
+    try:
+        return [float(s) for s in settings.webhook_retry_schedule.replace(",", " ").split()]
+    except ValueError:
+        raise ValueError("PARLEY_WEBHOOK_RETRY_SCHEDULE must be seconds, comma-separated") from None
+
+
 def build_webhooks(settings: Settings, storage: Storage) -> WebhookDispatcher:
+    secrets = (settings.webhook_signing_secrets or "").replace(",", " ").split()
     return WebhookDispatcher(
         storage,
         secret=settings.webhook_secret,
+        signing_secrets=secrets,
         max_attempts=settings.webhook_max_attempts,
         backoff=settings.webhook_backoff_seconds,
+        retry_schedule=_retry_schedule(settings),
         timeout=settings.webhook_timeout_seconds,
+        threads=settings.webhook_threads,
+        per_destination=settings.webhook_per_destination,
+        guard=OutboundGuard.from_setting(settings.outbound_allow),
     )
 
 
@@ -133,7 +152,12 @@ def build_services(settings: Settings) -> Services:
     server (the embedded default) or in ``parley worker`` processes (Celery)."""
     storage = build_storage(settings)
     secret = settings.jwt_secret or load_or_create_secret(settings.data_dir / "jwt_secret")
-    tokens = Tokens(storage=storage, secret=secret, ttl_seconds=settings.token_ttl_seconds)
+    tokens = Tokens(
+        storage=storage,
+        secret=secret,
+        ttl_seconds=settings.token_ttl_seconds,
+        limiter=FailureLimiter(settings.token_failures_per_minute),
+    )
     webhooks = build_webhooks(settings, storage)
     queue: JobQueue
     if settings.queue == "celery":

@@ -20,6 +20,9 @@ TESTDATA = Path(os.environ.get("PARLEY_TESTDATA", REPO.parent / "shared" / "test
 MODEL_CACHE = Path(os.environ.get("PARLEY_TEST_MODEL_CACHE", REPO / "parley-data" / "models"))
 APP_ID, APP_SECRET = "test-app", "test-secret"
 PG_ADMIN = os.environ.get("PARLEY_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+# The suite's media servers and webhook receivers listen on loopback, which the outbound
+# guard refuses by default; tests of the guard itself clear this in their own settings.
+os.environ.setdefault("PARLEY_OUTBOUND_ALLOW", "127.0.0.0/8,::1")
 
 
 @pytest.fixture()

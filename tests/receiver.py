@@ -16,6 +16,7 @@ class Receiver:
     url: str
     calls: list[tuple[dict[str, str], dict[str, Any]]] = field(default_factory=list)
     fail_first: int = 0
+    posts: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def bodies(self) -> list[dict[str, Any]]:
@@ -24,8 +25,11 @@ class Receiver:
 
 
 @contextmanager
-def receiver(fail_first: int = 0, port: int = 0) -> Iterator[Receiver]:
-    """Answers 500 to the first ``fail_first`` POSTs, then 200 (on ``port``, or a free one)."""
+def receiver(
+    fail_first: int = 0, port: int = 0, *, status: int = 500, retry_after: str | None = None
+) -> Iterator[Receiver]:
+    """Answers ``status`` (500) to the first ``fail_first`` POSTs, then 200 (on ``port``,
+    or a free one). With ``status=410`` and no ``fail_first``, every POST gets 410."""
     state: dict[str, Any] = {}
 
     class Handler(BaseHTTPRequestHandler):
@@ -33,13 +37,16 @@ def receiver(fail_first: int = 0, port: int = 0) -> Iterator[Receiver]:
             rec: Receiver = state["receiver"]
             raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             with rec.lock:
-                failing = rec.fail_first > 0
-                if failing:
+                rec.posts += 1
+                failing = rec.fail_first > 0 or status == 410
+                if rec.fail_first > 0:
                     rec.fail_first -= 1
-                else:
+                if not failing:
                     headers = {k.lower(): v for k, v in self.headers.items()}
                     rec.calls.append((headers | {"_raw": raw.decode()}, json.loads(raw)))
-            self.send_response(500 if failing else 200)
+            self.send_response(status if failing else 200)
+            if failing and retry_after:
+                self.send_header("Retry-After", retry_after)
             self.end_headers()
 
         def log_message(self, *args: Any) -> None:

@@ -9,7 +9,8 @@ from fastapi import FastAPI
 
 from parley import __version__
 from parley.api.errors import install_error_handlers
-from parley.api.routes import auth, conversations, insights, jobs, manage, process
+from parley.api.openapi import install_openapi
+from parley.api.routes import auth, conversations, insights, jobs, manage, process, webhooks
 from parley.config import Settings
 from parley.services import Services, build_services
 
@@ -31,12 +32,14 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
 
     app = FastAPI(title="Parley", version=__version__, lifespan=lifespan)
     install_error_handlers(app)
-    for module in (auth, process, jobs, conversations, insights, manage):
+    for module in (auth, process, jobs, conversations, insights, manage, webhooks):
         app.include_router(module.router)
 
     @app.get("/health", include_in_schema=False)
     async def health() -> dict[str, str]:
         """On the event loop itself: it answers even when the thread pool is busy."""
         return {"status": "ok", "version": __version__}
+
+    install_openapi(app)
 
     return app

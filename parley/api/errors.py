@@ -1,4 +1,9 @@
-"""One table from exceptions to Symbl-shaped JSON errors: ``{"message": ...}``."""
+"""One table from exceptions to Symbl-shaped JSON errors: ``{"message": ...}``.
+
+An unexpected exception becomes a plain 500 with a generic message (the details go
+to the log only), answered by a middleware rather than Starlette's error handler,
+which re-raises and so makes the server drop the keep-alive connection.
+"""
 
 from __future__ import annotations
 
@@ -10,33 +15,74 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from parley.errors import ParleyError, StorageFull, TooManyJobs
+from parley.errors import ParleyError, StorageFull, TooManyJobs, TooManyRequests
 
-__all__ = ["install_error_handlers"]
+__all__ = ["CatchAll", "install_error_handlers"]
 
 log = logging.getLogger(__name__)
 
 _GENERIC = {
     400: "Bad Request! Please refer docs for correct input fields.",
     401: "Unauthorized. Please generate a new access token.",
+    403: "Forbidden.",
     404: "The requested resource could not be found, please check the input provided",
     405: "Method not allowed.",
+    413: "The request body is too large.",
+    415: "Unsupported media type.",
     500: "Something went wrong! Please try again later.",
 }
 
 
-def _error(status: int, message: str, *, with_code: bool = False) -> JSONResponse:
+def _error(
+    status: int,
+    message: str,
+    *,
+    with_code: bool = False,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
     body: dict[str, object] = {"message": message}
     if with_code:
         body = {"statusCode": status, **body}
-    return JSONResponse(body, status_code=status)
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+class CatchAll:
+    """Answer an unhandled exception with the generic 500, keeping the connection open."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception:
+            log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
+            if started:
+                raise
+            await _error(500, _GENERIC[500])(scope, receive, send)
 
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ParleyError)
     async def parley_error(_: Request, exc: ParleyError) -> JSONResponse:
-        return _error(exc.status, exc.message, with_code=isinstance(exc, TooManyJobs))
+        headers = (
+            {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyRequests) else None
+        )
+        return _error(
+            exc.status, exc.message, with_code=isinstance(exc, TooManyJobs), headers=headers
+        )
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -53,7 +99,7 @@ def install_error_handlers(app: FastAPI) -> None:
             if isinstance(exc.detail, str) and exc.detail not in ("Not Found", "Method Not Allowed")
             else _GENERIC.get(exc.status_code, str(exc.detail))
         )
-        return _error(exc.status_code, message)
+        return _error(exc.status_code, message, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(OSError)
     async def os_error(request: Request, exc: OSError) -> JSONResponse:
@@ -75,7 +121,10 @@ def install_error_handlers(app: FastAPI) -> None:
             return response
         return await unexpected(request, exc)
 
-    @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error", exc_info=exc)
         return _error(500, _GENERIC[500])
+
+    # Any other exception: CatchAll answers (Starlette's handler for Exception would
+    # re-raise and drop the keep-alive connection).
+    app.add_middleware(CatchAll)

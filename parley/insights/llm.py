@@ -30,7 +30,7 @@ def completions_url(base_url: str) -> str:
 
 def chat(settings: LlmSettings, system: str, user: str) -> str:
     """One chat completion; raises on any HTTP or protocol problem."""
-    import httpx
+    from parley import outbound
 
     headers = {"Content-Type": "application/json"}
     if settings.api_key:
@@ -40,7 +40,7 @@ def chat(settings: LlmSettings, system: str, user: str) -> str:
         "temperature": 0,
         "messages": [{"role": "system", "content": system}, {"role": "user", "content": user}],
     }
-    response = httpx.post(
+    response = outbound.configured_post(
         completions_url(settings.base_url), json=body, headers=headers, timeout=settings.timeout
     )
     response.raise_for_status()

@@ -33,6 +33,7 @@ from parley.insights import ConversationInsights, LlmSettings
 from parley.jobs.fetch import fetch_url
 from parley.jobs.webhook import WebhookDispatcher, status_event
 from parley.options import JobOptions
+from parley.outbound import OutboundGuard
 from parley.pipeline.models import Models
 from parley.pipeline.process import (
     AudioOptions,
@@ -351,6 +352,9 @@ class JobRunner:
                 job_id=job.id,
                 timeout=self.settings.url_timeout_seconds,
                 max_bytes=self.settings.max_upload_bytes,
+                guard=OutboundGuard.from_setting(self.settings.outbound_allow),
+                deadline=self.settings.url_deadline_seconds,
+                min_rate=self.settings.url_min_bytes_per_second,
             )
         return self.storage.audio.path(job.input_ref or "")
 

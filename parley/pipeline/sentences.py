@@ -54,7 +54,7 @@ _ABBREVIATIONS = frozenset(
         "dec.",
     ]
 )
-_TERMINAL = re.compile(r"[.?!…]+[\"')\]]*$")
+_TERMINAL = re.compile(r"[.?!…][\"')\]]*$")
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,6 +19,16 @@ __all__ = ["Storage"]
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 _LOCK_KEY = 0x5041524C4559  # "PARLEY"
+
+
+def _private_file(path: Path) -> None:
+    """Create the SQLite file (and its directory) owner-only before SQLite opens it:
+    it holds secret hashes and every transcript. SQLite gives its -wal and -shm files
+    the database file's mode."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o600)
 
 
 def _engine(url: str) -> Engine:
@@ -41,8 +52,8 @@ class Storage:
     """The database and the audio files: the one storage handle services get."""
 
     def __init__(self, database_url: str, audio_root: Path) -> None:
-        if database_url.startswith("sqlite:///"):
-            Path(database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        if database_url.startswith("sqlite:///") and ":memory:" not in database_url:
+            _private_file(Path(database_url.removeprefix("sqlite:///")))
         self.database_url = database_url
         self.engine = _engine(database_url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)

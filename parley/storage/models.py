@@ -42,14 +42,19 @@ class Base(DeclarativeBase):
 
 
 class App(Base):
-    """An API client: an appId/appSecret pair and its cached access token."""
+    """An API client: an appId/appSecret pair and the claims of its current access token.
+
+    The token itself is never stored: it is a JWT that verifies by signature, and the
+    same token is re-encoded from these claims when the app asks again.
+    """
 
     __tablename__ = "apps"
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     name: Mapped[str] = mapped_column(String(255))
     secret_hash: Mapped[str] = mapped_column(String(128))
-    token: Mapped[str | None] = mapped_column(Text)
+    token_jti: Mapped[str | None] = mapped_column(String(64))
+    token_issued_at: Mapped[datetime | None]
     token_expires_at: Mapped[datetime | None]
     #: A lease: while in the future, one tracker write of this app is running.
     tracker_lock_until: Mapped[datetime | None]
@@ -196,6 +201,9 @@ class WebhookDelivery(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     job_id: Mapped[str] = mapped_column(String(36), index=True)
+    #: Standard Webhooks ``webhook-id``: one per status change, the same on every retry,
+    #: replay or re-run after a crash, so a receiver can de-duplicate on it.
+    event_id: Mapped[str | None] = mapped_column(String(64))
     url: Mapped[str] = mapped_column(Text)
     body: Mapped[str] = mapped_column(Text)
     state: Mapped[str] = mapped_column(String(16), default="pending")  # delivered | failed
@@ -205,3 +213,14 @@ class WebhookDelivery(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class DisabledWebhookUrl(Base):
+    """A webhook URL that answered 410 Gone: nothing more is sent to it until a replay."""
+
+    __tablename__ = "webhook_disabled_urls"
+
+    url_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    url: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
+    disabled_at: Mapped[datetime] = mapped_column(default=utcnow)

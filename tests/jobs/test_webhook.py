@@ -12,10 +12,14 @@ import pytest
 from sqlalchemy import select
 
 from parley.jobs.webhook import SIGNATURE_HEADER, WebhookDispatcher, status_event
+from parley.outbound import OutboundGuard
 from parley.storage import Storage
 from parley.storage.models import WebhookDelivery
 from tests.helpers import free_port
 from tests.receiver import receiver
+
+#: The receivers here listen on loopback, which the guard refuses unless allowed.
+LOOPBACK = OutboundGuard(["127.0.0.0/8"])
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.services)])
@@ -46,7 +50,9 @@ def eventually(check: Callable[[], bool], timeout: float = 10.0) -> bool:
 
 
 def test_retries_until_2xx_in_order_and_signed(storage: Storage) -> None:
-    dispatcher = WebhookDispatcher(storage, secret="s3cret", max_attempts=5, backoff=0.05)
+    dispatcher = WebhookDispatcher(
+        storage, guard=LOOPBACK, secret="s3cret", max_attempts=5, backoff=0.05
+    )
     with receiver(fail_first=2) as hook:
         for status in ("scheduled", "in_progress", "completed"):
             dispatcher.send(hook.url, status_event("job-1", "123", status), key="job-1")
@@ -68,7 +74,7 @@ def test_retries_until_2xx_in_order_and_signed(storage: Storage) -> None:
 
 
 def test_gives_up_after_max_attempts_and_keeps_the_reason(storage: Storage) -> None:
-    dispatcher = WebhookDispatcher(storage, max_attempts=3, backoff=0.01)
+    dispatcher = WebhookDispatcher(storage, guard=LOOPBACK, max_attempts=3, backoff=0.01)
     with receiver(fail_first=10) as hook:
         dispatcher.send(hook.url, status_event("j", "c", "completed"), key="j")
         assert dispatcher.join(10)
@@ -80,7 +86,7 @@ def test_gives_up_after_max_attempts_and_keeps_the_reason(storage: Storage) -> N
 
 
 def test_unreachable_endpoint_does_not_block_other_jobs(storage: Storage) -> None:
-    dispatcher = WebhookDispatcher(storage, max_attempts=3, backoff=0.5)
+    dispatcher = WebhookDispatcher(storage, guard=LOOPBACK, max_attempts=3, backoff=0.5)
     with receiver() as hook:
         dispatcher.send("http://127.0.0.1:9/nothing", status_event("a", "c", "failed"), key="a")
         dispatcher.send(hook.url, status_event("b", "c", "completed"), key="b")
@@ -92,7 +98,7 @@ def test_unreachable_endpoint_does_not_block_other_jobs(storage: Storage) -> Non
 def test_pending_events_survive_a_restart(storage: Storage) -> None:
     """An endpoint that is down while one process stops gets its events from the next."""
     url = f"http://127.0.0.1:{free_port()}/hook"
-    first = WebhookDispatcher(storage, max_attempts=10, backoff=0.05)
+    first = WebhookDispatcher(storage, guard=LOOPBACK, max_attempts=10, backoff=0.05)
     first.send(url, status_event("job-9", "c9", "in_progress"), key="job-9")
     first.send(url, status_event("job-9", "c9", "completed"), key="job-9")
     assert eventually(lambda: rows(storage)[0].attempts >= 1)
@@ -100,7 +106,9 @@ def test_pending_events_survive_a_restart(storage: Storage) -> None:
     assert [r.state for r in rows(storage)] == ["pending", "pending"]
 
     with receiver(port=int(url.split(":")[2].split("/")[0])) as hook:
-        second = WebhookDispatcher(storage, max_attempts=10, backoff=0.05, poll_interval=0.1)
+        second = WebhookDispatcher(
+            storage, guard=LOOPBACK, max_attempts=10, backoff=0.05, poll_interval=0.1
+        )
         assert eventually(lambda: len(hook.bodies()) == 2)
         second.close()
     assert [b["status"] for b in hook.bodies()] == ["in_progress", "completed"]
@@ -108,8 +116,8 @@ def test_pending_events_survive_a_restart(storage: Storage) -> None:
 
 
 def test_two_dispatchers_on_one_database_deliver_each_event_once(storage: Storage) -> None:
-    a = WebhookDispatcher(storage, poll_interval=0.05)
-    b = WebhookDispatcher(storage, poll_interval=0.05)
+    a = WebhookDispatcher(storage, guard=LOOPBACK, poll_interval=0.05)
+    b = WebhookDispatcher(storage, guard=LOOPBACK, poll_interval=0.05)
     with receiver() as hook:
         for i in range(20):
             (a if i % 2 else b).send(hook.url, status_event(f"j{i}", "c", "completed"), key=f"j{i}")
@@ -120,7 +128,9 @@ def test_two_dispatchers_on_one_database_deliver_each_event_once(storage: Storag
 
 
 def test_event_sent_in_a_transaction_exists_only_if_it_commits(storage: Storage) -> None:
-    dispatcher = WebhookDispatcher(storage, poll_interval=30.0)  # only the commit can wake it
+    dispatcher = WebhookDispatcher(
+        storage, guard=LOOPBACK, poll_interval=30.0
+    )  # only the commit can wake it
     with receiver() as hook:
         with pytest.raises(RuntimeError), storage.session() as session:
             dispatcher.send(hook.url, status_event("x", "c", "failed"), key="x", session=session)
@@ -132,3 +142,143 @@ def test_event_sent_in_a_transaction_exists_only_if_it_commits(storage: Storage)
         assert [b["jobId"] for b in hook.bodies()] == ["y"]
     dispatcher.close()
     assert [r.job_id for r in rows(storage)] == ["y"]
+
+
+# -- Standard Webhooks, 410, isolation ------------------------------------------------
+
+
+def test_standard_webhooks_signature_verifies_with_the_reference_library(
+    storage: Storage,
+) -> None:
+    """Two secrets during a rotation: a receiver holding either one verifies the event."""
+    import base64
+
+    from standardwebhooks.webhooks import Webhook
+
+    old = "whsec_" + base64.b64encode(b"o" * 32).decode()
+    new = "whsec_" + base64.b64encode(b"n" * 32).decode()
+    dispatcher = WebhookDispatcher(
+        storage, guard=LOOPBACK, secret="legacy", signing_secrets=[new, old]
+    )
+    with receiver() as hook:
+        dispatcher.send(hook.url, status_event("job-s", "c", "completed"), key="job-s")
+        assert dispatcher.join(10)
+        headers, body = hook.calls[0]
+    dispatcher.close()
+    raw = headers["_raw"]
+    assert headers["webhook-signature"].count("v1,") == 2
+    for secret in (old, new):
+        assert Webhook(secret).verify(raw, headers) == body
+    wrong = "whsec_" + base64.b64encode(b"x" * 32).decode()
+    with pytest.raises(Exception, match="signature"):
+        Webhook(wrong).verify(raw, headers)
+    legacy = hmac.new(b"legacy", raw.encode(), hashlib.sha256).hexdigest()
+    assert headers[SIGNATURE_HEADER.lower()] == f"sha256={legacy}"
+
+
+def test_event_id_is_stable_per_status_change(storage: Storage) -> None:
+    """The same status of the same job (a retry, or a re-run after a crash) keeps its id;
+    another status gets another."""
+    dispatcher = WebhookDispatcher(storage, guard=LOOPBACK, max_attempts=3, backoff=0.05)
+    with receiver(fail_first=1) as hook:
+        for status in ("in_progress", "in_progress", "completed"):
+            dispatcher.send(hook.url, status_event("job-e", "c", status), key="job-e")
+        assert dispatcher.join(10)
+        ids = [headers["webhook-id"] for headers, _ in hook.calls]
+    dispatcher.close()
+    assert len(ids) == 3 and ids[0] == ids[1] != ids[2]
+    assert all(i.startswith("msg_") for i in ids)
+
+
+def test_410_stops_deliveries_to_that_url(storage: Storage) -> None:
+    from tests.receiver import receiver as make
+
+    dispatcher = WebhookDispatcher(storage, guard=LOOPBACK, max_attempts=5, backoff=0.05)
+    with make(status=410) as gone:
+        dispatcher.send(gone.url, status_event("g1", "c", "scheduled"), key="g1")
+        assert dispatcher.join(10)
+        dispatcher.send(gone.url, status_event("g2", "c", "scheduled"), key="g2")
+        assert dispatcher.join(10)
+        assert gone.posts == 1  # the second event was never posted
+    dispatcher.close()
+    states = [(r.job_id, r.state, r.attempts) for r in rows(storage)]
+    assert states == [("g1", "failed", 1), ("g2", "failed", 1)]
+    assert all("410" in (r.last_error or "") for r in rows(storage))
+
+
+def test_refused_url_fails_at_once_without_retries(storage: Storage) -> None:
+    dispatcher = WebhookDispatcher(storage, max_attempts=5, backoff=0.05)  # strict guard
+    with receiver() as hook:
+        dispatcher.send(hook.url, status_event("r", "c", "failed"), key="r")
+        assert dispatcher.join(10)
+        assert hook.bodies() == []
+    dispatcher.close()
+    [row] = rows(storage)
+    assert (row.state, row.attempts) == ("failed", 1)
+    assert "only public addresses" in (row.last_error or "")
+    assert "127.0.0.1" not in (row.last_error or "")
+
+
+def test_retry_after_is_honoured(storage: Storage) -> None:
+    from tests.receiver import receiver as make
+
+    dispatcher = WebhookDispatcher(storage, guard=LOOPBACK, retry_schedule=[0.01])
+    with make(fail_first=1, status=429, retry_after="1") as hook:
+        started = time.monotonic()
+        dispatcher.send(hook.url, status_event("ra", "c", "completed"), key="ra")
+        assert dispatcher.join(10)
+        took = time.monotonic() - started
+        assert len(hook.bodies()) == 1
+    dispatcher.close()
+    assert took >= 0.9  # waited the second the receiver asked for, not 10 ms
+
+
+def test_default_schedule_spans_hours() -> None:
+    from parley.jobs.webhook import DEFAULT_SCHEDULE
+
+    assert sum(DEFAULT_SCHEDULE) > 6 * 3600 and DEFAULT_SCHEDULE[0] <= 10
+
+
+def test_dead_receivers_do_not_delay_a_healthy_one(storage: Storage) -> None:
+    """16 receivers that accept and never answer (the issue's case), then one that does:
+    the healthy one gets its event at once, not after the dead ones' timeouts; and once the
+    dead ones have failed, they share half the pool, so retries cannot fill it either."""
+    import socket
+
+    dead = []
+    for _ in range(16):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        s.listen(64)
+        dead.append(s)
+    dispatcher = WebhookDispatcher(
+        storage,
+        guard=LOOPBACK,
+        timeout=1,
+        threads=24,
+        per_destination=1,
+        poll_interval=0.1,
+        retry_schedule=[0.0] * 5,
+    )
+    try:
+        with receiver() as hook:
+            for i, s in enumerate(dead):
+                for n in range(3):
+                    url = f"http://127.0.0.1:{s.getsockname()[1]}/hook"
+                    dispatcher.send(
+                        url, status_event(f"d{i}-{n}", "c", "scheduled"), key=f"d{i}-{n}"
+                    )
+            time.sleep(0.3)  # the dead ones have claimed what they can
+            started = time.monotonic()
+            dispatcher.send(hook.url, status_event("healthy", "c", "completed"), key="healthy")
+            assert eventually(lambda: bool(hook.bodies()), timeout=5.0)
+            assert time.monotonic() - started < 0.8  # well inside one dead timeout
+            time.sleep(1.5)  # every dead receiver has failed once: now they are suspect
+            started = time.monotonic()
+            dispatcher.send(hook.url, status_event("healthy2", "c", "completed"), key="healthy2")
+            assert eventually(lambda: len(hook.bodies()) == 2, timeout=5.0)
+            assert time.monotonic() - started < 0.8
+    finally:
+        dispatcher.close(timeout=0.1)
+        for s in dead:
+            s.close()

@@ -1,25 +1,40 @@
-"""``POST /oauth2/token:generate``."""
+"""``POST /oauth2/token:generate``.
+
+A plain ``def``: the secret check is deliberately slow (PBKDF2), so it runs in the
+thread pool, never on the event loop. The body is small by nature and capped.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends, Request
 
-from parley.api.deps import JsonObject, ServicesDep
+from parley.api.deps import ServicesDep, json_limited
 from parley.errors import BadRequest
 
 router = APIRouter(tags=["auth"])
 
+MAX_BODY = 16 * 1024
+MAX_FIELD = 1024
+
 
 @router.post("/oauth2/token:generate")
-def generate_token(body: JsonObject, services: ServicesDep) -> dict[str, Any]:
-    """A plain ``def``: the secret's PBKDF2 check runs in the thread pool, off the loop."""
+def generate_token(
+    request: Request,
+    services: ServicesDep,
+    body: Annotated[Any, Depends(json_limited(MAX_BODY))],
+) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise BadRequest("The request body must be a JSON object.")
     kind = body.get("type") or "application"
     if kind != "application":
         raise BadRequest('"type" must be "application"')
     app_id, app_secret = body.get("appId"), body.get("appSecret")
     if not isinstance(app_id, str) or not app_id or not isinstance(app_secret, str):
         raise BadRequest('"appId" and "appSecret" are required strings')
-    token, expires_in = services.tokens.generate(app_id, app_secret)
+    if len(app_id) > MAX_FIELD or len(app_secret) > MAX_FIELD:
+        raise BadRequest(f'"appId" and "appSecret" must be at most {MAX_FIELD} characters')
+    client = request.client.host if request.client else ""
+    token, expires_in = services.tokens.generate(app_id, app_secret, client)
     return {"accessToken": token, "expiresIn": expires_in}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -10,22 +9,38 @@ from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
 from parley.errors import BadRequest, PayloadTooLarge
+from parley.options import loads_bounded
 from parley.pipeline.decode import AudioInfo, probe
 from parley.storage.audio import AudioStore
 
 __all__ = ["json_object", "json_value", "receive_upload"]
 
+#: Every JSON body is capped, whatever the route: 1 MiB unless it says otherwise.
+DEFAULT_MAX_JSON_BYTES = 1024 * 1024
+
+
+async def _read_limited(request: Request, max_bytes: int) -> bytes:
+    """The body, read as a stream and refused (413) once it passes ``max_bytes``,
+    so a huge body is never held in memory."""
+    length = request.headers.get("content-length")
+    if length and length.isdigit() and int(length) > max_bytes:
+        raise PayloadTooLarge(f"The request body is larger than {max_bytes} bytes.")
+    chunks, received = [], 0
+    async for chunk in request.stream():
+        received += len(chunk)
+        if received > max_bytes:
+            raise PayloadTooLarge(f"The request body is larger than {max_bytes} bytes.")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
 
 async def json_value(request: Request, *, max_bytes: int | None = None) -> Any:
-    body = await request.body()
-    if max_bytes is not None and len(body) > max_bytes:
-        raise PayloadTooLarge(f"The request body is larger than {max_bytes} bytes.")
+    """The JSON body: at most ``max_bytes`` (413), valid JSON with bounded nesting and
+    numbers (400)."""
+    body = await _read_limited(request, max_bytes or DEFAULT_MAX_JSON_BYTES)
     if not body.strip():
         raise BadRequest("The request body is empty: a JSON body is required.")
-    try:
-        return json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise BadRequest("The request body is not valid JSON.") from None
+    return loads_bounded(body, "The request body")
 
 
 async def json_object(request: Request, *, max_bytes: int | None = None) -> dict[str, Any]:

@@ -8,7 +8,6 @@ FastAPI runs them in its thread pool, so none blocks the event loop.
 from __future__ import annotations
 
 import json
-import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -19,9 +18,9 @@ from parley import conversations as service
 from parley.api.deps import AppId, JsonObject, ServicesDep
 from parley.api.present import conversation_json, member_json, message_json, transcript_lines
 from parley.errors import BadRequest, NotFound
+from parley.options import LIMITS, parse_datetime, parse_metadata_filter
 from parley.storage import conversations as store
 from parley.storage.models import Conversation, Member
-from parley.times import parse_iso
 from parley.transcript import CONTENT_TYPES, render
 
 router = APIRouter(prefix="/v1/conversations", tags=["conversations"])
@@ -43,12 +42,7 @@ def members_of(session: Session, conversation_id: str) -> dict[str, Member]:
 
 
 def _time(name: str, value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        return parse_iso(value)
-    except ValueError:
-        raise BadRequest(f'"{name}" must be an ISO-8601 date-time') from None
+    return parse_datetime(name, value) if value else None
 
 
 def _int(request: Request, name: str, default: int, low: int, high: int) -> int:
@@ -62,24 +56,6 @@ def _int(request: Request, name: str, default: int, low: int, high: int) -> int:
     if not low <= value <= high:
         raise BadRequest(f'"{name}" must be between {low} and {high}')
     return value
-
-
-_FILTER = re.compile(r"^\s*conversation\.metadata\.([\w.-]+)\s*==\s*(.+?)\s*$")
-
-
-def _metadata_filter(raw: str | None) -> dict[str, str]:
-    if not raw:
-        return {}
-    clauses = re.split(r";|\band\b", raw)
-    if len(clauses) > 2 or re.search(r",|\bor\b", raw, re.IGNORECASE):
-        raise BadRequest('"filter" allows at most 2 conditions joined by "and"; OR is not allowed')
-    result = {}
-    for clause in clauses:
-        match = _FILTER.match(clause)
-        if not match:
-            raise BadRequest('"filter" must look like conversation.metadata.key==value')
-        result[match.group(1)] = match.group(2).strip("'\"")
-    return result
 
 
 @router.get("")
@@ -102,7 +78,7 @@ def list_conversations(request: Request, app_id: AppId, services: ServicesDep) -
             sort_by_name=sort == "conversation.name",
             start=start,
             end=end,
-            metadata_filter=_metadata_filter(request.query_params.get("filter")),
+            metadata_filter=parse_metadata_filter(request.query_params.get("filter")),
         )
         return {
             "conversations": [
@@ -218,6 +194,8 @@ def update_member(
         raise BadRequest('"id" must match the member id in the path')
     if email is not None and not isinstance(email, str):
         raise BadRequest('"email" must be a string')
+    if len(name) > LIMITS["name"] or len(email or "") > LIMITS["name"]:
+        raise BadRequest(f'"name" and "email" must be at most {LIMITS["name"]} characters')
     service.update_member(
         storage=services.storage,
         app_id=app_id,

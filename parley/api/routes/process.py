@@ -19,10 +19,13 @@ from parley.api.deps import AppId, ServicesDep
 from parley.api.routes.bodies import json_object, receive_upload
 from parley.errors import BadRequest
 from parley.jobs.submit import Submission
-from parley.options import JobOptions, parse_options, validate_url
-from parley.times import parse_iso
+from parley.options import LIMITS, JobOptions, parse_datetime, parse_options, validate_url
+from parley.outbound import OutboundGuard
 
 router = APIRouter(tags=["async"])
+
+#: A text job's JSON body (its messages are bounded by LIMITS too).
+MAX_TEXT_BODY = 8 * 1024 * 1024
 
 _AUTODETECT = ("", "application/octet-stream", "binary/octet-stream")
 
@@ -48,6 +51,16 @@ def _check_content_type(kind: str, header: str | None) -> None:
     )
 
 
+def _check_targets(services: ServicesDep, options: JobOptions, url: str | None = None) -> None:
+    """Refuse at once a media or webhook URL whose host is a literal private address
+    (names are resolved and checked when fetched)."""
+    guard = OutboundGuard.from_setting(services.settings.outbound_allow)
+    if url:
+        guard.check_literal("url", url)
+    if options.webhook_url:
+        guard.check_literal("webhookUrl", options.webhook_url)
+
+
 def _created(submission: Submission) -> JSONResponse:
     return JSONResponse(
         {"conversationId": submission.conversation_id, "jobId": submission.job_id},
@@ -60,6 +73,7 @@ async def _submit_file(
 ) -> JSONResponse:
     _check_content_type(kind, request.headers.get("content-type"))
     options = parse_options(_query(request))
+    _check_targets(services, options)
     submitter, settings = services.submitter, services.settings
     await run_in_threadpool(submitter.check_capacity, app_id)
     if conversation_id is not None:
@@ -94,6 +108,7 @@ async def _submit_url(
         raise BadRequest('"url" is required')
     url = validate_url("url", body["url"])
     options = parse_options(_query(request), _body_options(body))
+    _check_targets(services, options, url)
     submission = await run_in_threadpool(
         lambda: services.submitter.submit(
             app_id=app_id,
@@ -108,14 +123,7 @@ async def _submit_url(
 
 
 def _parse_time(name: str, value: Any) -> datetime:
-    if not isinstance(value, str):
-        raise BadRequest(f'"{name}" must be an ISO-8601 date-time string')
-    try:
-        return parse_iso(value, require_zone=True)
-    except ValueError:
-        raise BadRequest(
-            f'"{name}" must be an ISO-8601 date-time string with a time zone (e.g. "Z")'
-        ) from None
+    return parse_datetime(name, value, require_zone=True)
 
 
 def _text_messages(body: dict[str, Any]) -> tuple[list[dict[str, Any]], datetime | None]:
@@ -123,7 +131,9 @@ def _text_messages(body: dict[str, Any]) -> tuple[list[dict[str, Any]], datetime
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages:
         raise BadRequest('"messages" is required and must be a non-empty array')
-    cleaned, starts = [], []
+    if len(messages) > LIMITS["messages"]:
+        raise BadRequest(f'"messages" must have at most {LIMITS["messages"]} items')
+    cleaned, starts, total = [], [], 0
     for i, message in enumerate(messages):
         where = f"messages[{i}]"
         if not isinstance(message, dict):
@@ -134,9 +144,18 @@ def _text_messages(body: dict[str, Any]) -> tuple[list[dict[str, Any]], datetime
             raise BadRequest(
                 f'"{where}.payload.content" is required and must be a non-empty string'
             )
+        total += len(content)
+        if len(content) > LIMITS["message_chars"]:
+            raise BadRequest(
+                f'"{where}.payload.content" must be at most {LIMITS["message_chars"]} characters'
+            )
+        if total > LIMITS["messages_chars"]:
+            raise BadRequest(f'"messages" must hold at most {LIMITS["messages_chars"]} characters')
         author = message.get("from") or {}
         if not isinstance(author, dict):
             raise BadRequest(f'"{where}.from" must be an object')
+        if any(isinstance(v, str) and len(v) > LIMITS["name"] for v in author.values()):
+            raise BadRequest(f'"{where}.from" fields must be at most {LIMITS["name"]} characters')
         duration = message.get("duration") or {}
         if not isinstance(duration, dict):
             raise BadRequest(f'"{where}.duration" must be an object')
@@ -150,7 +169,11 @@ def _text_messages(body: dict[str, Any]) -> tuple[list[dict[str, Any]], datetime
         cleaned.append(
             {
                 "payload": {"content": content},
-                "from": {k: str(v) for k, v in author.items() if isinstance(v, str | int)},
+                "from": {
+                    k: str(v)
+                    for k, v in author.items()
+                    if isinstance(v, str) or (isinstance(v, int) and abs(v) < 10**18)
+                },
                 "duration": times,
             }
         )
@@ -160,9 +183,10 @@ def _text_messages(body: dict[str, Any]) -> tuple[list[dict[str, Any]], datetime
 async def _submit_text(
     request: Request, app_id: str, services: ServicesDep, conversation_id: str | None
 ) -> JSONResponse:
-    body = await json_object(request)
+    body = await json_object(request, max_bytes=MAX_TEXT_BODY)
     messages, start = _text_messages(body)
     options: JobOptions = parse_options(_query(request), _body_options(body))
+    _check_targets(services, options)
     submission = await run_in_threadpool(
         lambda: services.submitter.submit(
             app_id=app_id,

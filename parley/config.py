@@ -7,10 +7,10 @@ globally: they are built here and handed to the services that need them.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 __all__ = ["Settings"]
 
@@ -58,10 +58,11 @@ class Settings(BaseSettings):
     url_min_bytes_per_second: float = Field(
         16384.0, ge=0, description="Average download rate below which a fetch fails (0 = off)."
     )
-    outbound_allow: str = Field(
-        "",
-        description="CIDRs or host names (comma-separated) that media and webhook URLs may "
-        "reach although they are not public, e.g. 10.0.0.0/8,minio.internal.",
+    outbound_allow: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="CIDRs or host names (comma-separated in the environment) that media "
+        "and webhook URLs may reach although they are not public, e.g. "
+        "10.0.0.0/8,minio.internal.",
     )
     job_heartbeat_seconds: float = Field(
         20.0, gt=0, description="How often a running job marks itself alive."
@@ -131,6 +132,13 @@ class Settings(BaseSettings):
     )
     llm_model: str = "default"
     llm_api_key: str | None = None
+
+    @field_validator("outbound_allow", mode="before")
+    @classmethod
+    def _split_allow(cls, value: object) -> object:
+        if isinstance(value, str):
+            return value.replace(",", " ").split()
+        return value
 
     @property
     def resolved_database_url(self) -> str:

@@ -74,7 +74,7 @@ def _literal(host: str) -> IPAddress | None:
         infos = socket.getaddrinfo(host, None, flags=socket.AI_NUMERICHOST)
     except (socket.gaierror, UnicodeError, ValueError):
         return None
-    return ipaddress.ip_address(infos[0][4][0].split("%")[0])
+    return ipaddress.ip_address(str(infos[0][4][0]).split("%")[0])
 
 
 def check_url_shape(name: str, value: Any) -> str:
@@ -105,7 +105,7 @@ def check_url_shape(name: str, value: Any) -> str:
         httpx.URL(value)
     except (httpx.InvalidURL, ValueError):
         raise BadRequest(f'"{name}" is not a valid URL') from None
-    return value
+    return str(value)
 
 
 class OutboundGuard:

@@ -483,9 +483,10 @@ def operations(app: FastAPI) -> list[Operation]:
     for context in routing.iter_route_contexts(app.routes):
         if not isinstance(context.original_route, APIRoute) or not context.include_in_schema:
             continue
-        params = tuple(re.findall(r"{(\w+)}", context.path or ""))
+        path = str(context.path or "")
+        params = tuple(re.findall(r"{(\w+)}", path))
         for method in sorted(context.methods or ()):
-            found.append(Operation(method, context.path, params, tuple(context.tags or ())))
+            found.append(Operation(method, path, params, tuple(context.tags or ())))
     return found
 
 

@@ -228,7 +228,7 @@ class WebhookDispatcher:
             )
         if free <= 0:
             return
-        claimed = []
+        claimed: list[tuple[int, str, str, str, int]] = []
         with self._storage.session() as session:
             for row in outbox.due(session=session, now=now, exclude_urls=busy, limit=free * 4):
                 with self._lock:

@@ -86,7 +86,8 @@ def fetch_url(
                     )
     except OutboundRefused as exc:
         temp.unlink(missing_ok=True)
-        raise PipelineError(f"The media URL was not fetched: {exc.message}") from None
+        why = exc.message[:1].lower() + exc.message[1:]
+        raise PipelineError(f"The media URL was not fetched: {why}") from None
     except httpx.HTTPError as exc:
         temp.unlink(missing_ok=True)
         raise PipelineError(_reason(exc)) from None

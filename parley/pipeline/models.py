@@ -84,12 +84,18 @@ def bundled_whisper_dir(cache_dir: Path) -> Path:
 
 @dataclass
 class WhisperRuntime:
-    """A loaded Whisper model and its batched pipeline, with the settings used."""
+    """A loaded Whisper model, its batched pipeline and the voice detector, with the
+    settings used.
+
+    ``vad`` is an onnxruntime session of the Silero VAD model faster-whisper ships
+    (its pinned wheel holds the file; one thread, as faster-whisper runs it).
+    """
 
     model: WhisperModel
     batched: BatchedInferencePipeline
     beam_size: int
     batch_size: int
+    vad: Any = None
 
 
 @dataclass
@@ -119,10 +125,28 @@ class Models:
                 self._whisper = self._load_whisper()
             return self._whisper
 
-    def warm(self) -> None:
-        """Load Whisper and the speaker models now rather than on the first job."""
-        self.whisper  # noqa: B018 - loads on access
-        self.speakers  # noqa: B018
+    def warm(self, *, speakers: bool = True) -> None:
+        """Load every model now, and run each once, so the first job pays no set-up.
+
+        A worker calls this when its process starts. The first CTranslate2 and
+        onnxruntime calls allocate their buffers and pick kernels; one second of
+        silence through the encoder and the VAD does that here instead of in a job.
+        """
+        import numpy as np
+
+        runtime = self.whisper
+        silence = np.zeros(16000, dtype=np.float32)
+        runtime.model.detect_language(silence)
+        runtime.vad.run(
+            None,
+            {
+                "input": np.zeros((1, 576), dtype=np.float32),
+                "h": np.zeros((1, 1, 128), dtype=np.float32),
+                "c": np.zeros((1, 1, 128), dtype=np.float32),
+            },
+        )
+        if speakers:
+            _ = self.speakers
 
     @property
     def speakers(self) -> Any:
@@ -163,4 +187,21 @@ class Models:
             batched=BatchedInferencePipeline(model=model),
             beam_size=self.beam_size,
             batch_size=self.batch_size,
+            vad=_load_vad(),
         )
+
+
+def _load_vad() -> Any:
+    """Silero VAD v6, from the faster-whisper wheel (pinned in pyproject)."""
+    import onnxruntime
+    from faster_whisper.utils import get_assets_path
+
+    opts = onnxruntime.SessionOptions()
+    opts.inter_op_num_threads = 1
+    opts.intra_op_num_threads = 1
+    opts.enable_cpu_mem_arena = False
+    opts.log_severity_level = 4
+    path = Path(get_assets_path()) / "silero_vad_v6.onnx"
+    return onnxruntime.InferenceSession(
+        str(path), providers=["CPUExecutionProvider"], sess_options=opts
+    )

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from parley.pipeline.decode import decode
 from parley.pipeline.models import Models
-from parley.pipeline.schema import ProgressCallback, Sentence, Word
+from parley.pipeline.schema import ProgressCallback, Sentence, UntranscribedSpan, Word
 from parley.pipeline.sentences import split_sentences, split_text
 from parley.pipeline.speech import SpeechOptions, recognize
 
@@ -58,12 +58,17 @@ class Transcript:
     """Sentences with times relative to the start of this input.
 
     ``channels`` is how many channels were recognised (for billing).
+    ``untranscribed_seconds`` is the detected speech no word covers even after the
+    fallback decoder (summed over channels); ``warnings`` says where, one line per
+    span, written for a user. A transcript with a non-zero figure is incomplete.
     """
 
     sentences: tuple[Sentence, ...]
     duration: float
     channels: int = 1
     language: str | None = None
+    untranscribed_seconds: float = 0.0
+    warnings: tuple[str, ...] = ()
 
 
 def channel_label(channel: int) -> str:
@@ -86,12 +91,26 @@ def process_audio(
     models: Models,
     progress: ProgressCallback | None = None,
 ) -> Transcript:
-    """Turn one audio or video file into sentences."""
+    """Turn one audio or video file into sentences.
+
+    Memory: ``decode`` writes the 16 kHz float32 signal (the mono mix, or one signal per
+    channel) to an unlinked scratch file next to the input and maps it. That mapping is
+    the one copy of the recording: speech reads it in windows, and diarization is given
+    ``audio.mono`` (the mono mix, or channel 1 with per-channel recognition), the same
+    mapped array, not a copy.
+    """
     report = _scaled(progress, 0.0, 1.0)
-    audio = decode(path, per_channel=options.per_channel, max_duration=options.max_duration)
+    audio = decode(
+        path,
+        per_channel=options.per_channel,
+        max_duration=options.max_duration,
+        scratch_dir=path.parent,
+    )
     report(0.05)
     speech_end = 0.8 if options.diarize else 0.95
     words: list[Word] = []
+    lost: list[UntranscribedSpan] = []
+    warnings: list[str] = []
     language = options.speech.language
     n = len(audio.channels)
     for index, samples in enumerate(audio.channels):
@@ -103,6 +122,9 @@ def process_audio(
             progress=_scaled(progress, 0.05 + index * span, 0.05 + (index + 1) * span),
         )
         language = language or result.language
+        lost += result.untranscribed
+        where = f"Channel {index + 1}: " if options.per_channel else ""
+        warnings += [where + gap.describe() for gap in result.untranscribed]
         if options.per_channel:
             label = channel_label(index + 1)
             words.extend(replace(w, speaker=label) for w in result.words)
@@ -121,7 +143,12 @@ def process_audio(
     sentences = split_sentences(words)
     report(1.0)
     return Transcript(
-        sentences=tuple(sentences), duration=audio.duration, channels=n, language=language
+        sentences=tuple(sentences),
+        duration=audio.duration,
+        channels=n,
+        language=language,
+        untranscribed_seconds=round(sum(s.speech_seconds for s in lost), 2),
+        warnings=tuple(warnings),
     )
 
 

@@ -17,6 +17,7 @@ __all__ = [
     "ProgressCallback",
     "Sentence",
     "SpeakerTurn",
+    "UntranscribedSpan",
     "Word",
 ]
 
@@ -33,7 +34,8 @@ class DecodedAudio:
 
     Attributes:
         channels: one 1-D float32 array per channel kept (a single mono mix
-            unless per-channel recognition was asked for).
+            unless per-channel recognition was asked for). Each is backed by an
+            unlinked scratch file (see ``decode.release``), not by RAM.
         duration: length in seconds.
         source_channels: how many channels the input file had.
         source_sample_rate: the input's sample rate before resampling.
@@ -88,3 +90,26 @@ class Sentence:
     end: float
     words: tuple[Word, ...] = field(default=())
     speaker: str | None = None
+
+
+@dataclass(frozen=True)
+class UntranscribedSpan:
+    """Speech that could not be transcribed, even by the fallback decoder.
+
+    Attributes:
+        start, end: the chunk's time range in seconds.
+        speech_seconds: how much of it the voice detector called speech and no
+            accepted word covers (what the result reports as not transcribed).
+        reason: why the decoded text was refused, written for a user.
+    """
+
+    start: float
+    end: float
+    speech_seconds: float
+    reason: str
+
+    def describe(self) -> str:
+        return (
+            f"{self.speech_seconds:.1f} s of speech between {self.start:.1f} s and "
+            f"{self.end:.1f} s could not be transcribed ({self.reason})."
+        )

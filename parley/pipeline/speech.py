@@ -1,30 +1,76 @@
 """Speech: voice activity detection + Whisper → timed, punctuated words.
 
-Uses faster-whisper's batched pipeline: Silero VAD (ONNX, bundled with
-faster-whisper) cuts the audio into speech chunks that are decoded in batches.
-Decoding is deterministic (temperature 0, no conditioning on previous text),
-which was both faster and more accurate here than faster-whisper's default
-temperature fallback (see the project's offline-models notes).
+Parley owns the chunking and checks what comes back, because the batched
+decoder fails silently: handed a long chunk it may stop after the first
+sentence, and handed speech glued together without its pauses it puts words in
+the wrong recording (issue 8). So, in order:
+
+1. **VAD, streamed.** Silero VAD (the ONNX model faster-whisper ships) runs once
+   over the file in windows of 320 s, carrying its state; only one speech
+   probability per 32 ms frame is kept for the whole file.
+2. **Chunks cut at pauses.** Speech regions are grouped into contiguous chunks
+   (real audio, pauses included, so times need no remapping) of at most
+   ``MAX_CHUNK_SECONDS``; a region longer than that is cut at its quietest frame.
+3. **Batched decoding** of ``batch_size`` chunks at a time (temperature 0, no
+   conditioning on previous text), on a window of audio that moves along the file.
+4. **Checks per chunk**: every word inside the chunk's span, a plausible number of
+   words per second of speech, no speech left without words, no repetition loop.
+5. **Fallback** for a chunk that fails a check: faster-whisper's sequential decoder
+   with timestamps, which seeks on past the last sentence it decoded (so it cannot
+   stop early the same way) and retries with temperature when the text loops.
+   Its output is checked again; what still fails becomes an ``UntranscribedSpan``
+   and is counted in ``untranscribed_seconds``, never silently dropped.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+import math
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from parley.pipeline.decode import release
 from parley.pipeline.models import WhisperRuntime
-from parley.pipeline.schema import SAMPLE_RATE, ProgressCallback, Word
+from parley.pipeline.schema import SAMPLE_RATE, ProgressCallback, UntranscribedSpan, Word
 
-__all__ = ["SpeechOptions", "SpeechResult", "recognize"]
+__all__ = [
+    "MAX_CHUNK_SECONDS",
+    "Chunk",
+    "SpeechOptions",
+    "SpeechResult",
+    "plan_chunks",
+    "recognize",
+    "speech_probabilities",
+]
 
 log = logging.getLogger(__name__)
 
-#: Voice-detected speech this long with no word within ``_WORD_REACH`` of it is decoded again.
-_MIN_LOST_SPEECH = 2.0
-_WORD_REACH = 1.0
+#: The longest chunk handed to the batched decoder. Measured with
+#: ``bench/asr.py --sets joined --max-chunk N`` (read + phone recordings joined, checks
+#: off): at 30 s the batched decoder ended chunks early and dropped whole recordings;
+#: at 20 s it still lost sentences; at 15 s no chunk ended early and WER was lowest.
+MAX_CHUNK_SECONDS = 15.0
+
+_FRAME = 512  # Silero VAD frame: 32 ms at 16 kHz
+_CONTEXT = 64  # samples of the previous frame the model sees
+_VAD_WINDOW_FRAMES = 10000  # 320 s per model call, as faster-whisper batches it
+_FRAME_S = _FRAME / SAMPLE_RATE
+
+# Checks on a chunk's words (see _check). Rates are words per second of detected speech
+# (VAD frames above the threshold, pauses excluded).
+_MAX_WORDS_PER_SECOND = 8.0
+_MIN_WORDS_PER_SECOND = 0.5
+_RATE_MIN_SPEECH = 4.0  # below this much speech a chunk may honestly hold no words
+_SPAN_SLACK = 0.5  # seconds a word may reach past the chunk's edge
+_WORD_REACH = 1.0  # speech within this of a word counts as covered
+_MAX_UNCOVERED = 2.5  # seconds of speech with no word near it
+_MAX_COMPRESSION = 2.4  # Whisper's own repetition threshold (gzip ratio of the text)
+_FALLBACK_TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+_NO_SPEECH = 0.6  # Whisper's no-speech probability above which a chunk is not speech
 
 
 @dataclass(frozen=True)
@@ -44,19 +90,299 @@ class SpeechOptions:
 
 @dataclass(frozen=True)
 class SpeechResult:
+    """Words with times, and what could not be transcribed.
+
+    ``untranscribed_seconds`` is the detected speech that no accepted word covers
+    after the fallback; ``untranscribed`` says where and why.
+    """
+
     words: tuple[Word, ...]
     language: str | None
     language_probability: float
+    untranscribed_seconds: float = 0.0
+    untranscribed: tuple[UntranscribedSpan, ...] = ()
 
 
-def _vad_parameters(options: SpeechOptions) -> dict[str, float]:
+@dataclass(frozen=True)
+class _Vad:
+    threshold: float
+    pad: float  # seconds of context added around speech
+    max_gap: float  # a pause this long ends a chunk
+
+
+def _vad_settings(options: SpeechOptions) -> _Vad:
     if options.phone:
         # Telephone speech is quieter and band-limited: a lower threshold keeps
         # soft onsets, a longer pad keeps clipped word endings.
-        return {"threshold": 0.35, "speech_pad_ms": 500, "min_silence_duration_ms": 1500}
+        return _Vad(threshold=0.35, pad=0.5, max_gap=1.5)
     # 800 ms of padding gives Whisper context around each speech chunk: on the 14-minute
     # read-speech bench it took WER from 3.2 % to 2.7 % at the same speed.
-    return {"threshold": 0.5, "speech_pad_ms": 800, "min_silence_duration_ms": 2000}
+    return _Vad(threshold=0.5, pad=0.8, max_gap=2.0)
+
+
+@dataclass
+class Chunk:
+    """A contiguous stretch of audio handed to the decoder, in samples."""
+
+    start: int
+    end: int
+    speech_frames: np.ndarray  # frame indices (absolute) the VAD called speech
+    words: list[Word] = field(default_factory=list)
+    no_speech_prob: float = 0.0
+
+    @property
+    def seconds(self) -> tuple[float, float]:
+        return self.start / SAMPLE_RATE, self.end / SAMPLE_RATE
+
+    @property
+    def speech_seconds(self) -> float:
+        return len(self.speech_frames) * _FRAME_S
+
+
+# -- 1. voice activity, streamed ----------------------------------------------------------------
+
+
+def speech_probabilities(samples: np.ndarray, vad: Any) -> np.ndarray:
+    """Silero's speech probability for every 32 ms frame, reading ``samples`` in windows.
+
+    The same computation as ``faster_whisper.vad.SileroVADModel`` (previous frame's last
+    64 samples as context, LSTM state carried from window to window), without holding
+    the whole signal: each window is copied out, scored and released.
+    """
+    n = len(samples)
+    step = _VAD_WINDOW_FRAMES * _FRAME
+    h = np.zeros((1, 1, 128), dtype=np.float32)
+    c = np.zeros((1, 1, 128), dtype=np.float32)
+    context = np.zeros(_CONTEXT, dtype=np.float32)
+    out: list[np.ndarray] = []
+    for a in range(0, n, step):
+        block = np.array(samples[a : a + step], dtype=np.float32)
+        release(samples, a, a + step)
+        if len(block) % _FRAME:
+            block = np.pad(block, (0, _FRAME - len(block) % _FRAME))
+        frames = block.reshape(-1, _FRAME)
+        contexts = np.concatenate([context[None], frames[:-1, -_CONTEXT:]])
+        context = frames[-1, -_CONTEXT:].copy()
+        probs, h, c = vad.run(
+            None, {"input": np.concatenate([contexts, frames], axis=1), "h": h, "c": c}
+        )
+        out.append(np.asarray(probs, dtype=np.float32).reshape(-1))
+    return np.concatenate(out) if out else np.zeros(0, dtype=np.float32)
+
+
+# -- 2. chunks cut at pauses ----------------------------------------------------------------------
+
+
+def _regions(probs: np.ndarray, threshold: float) -> list[tuple[int, int]]:
+    """Speech regions in frames [a, b), with hysteresis: a region starts above the
+    threshold and ends below ``threshold - 0.15`` (faster-whisper's neg_threshold)."""
+    low = max(threshold - 0.15, 0.01)
+    regions: list[tuple[int, int]] = []
+    start: int | None = None
+    for i, p in enumerate(probs):
+        if start is None:
+            if p >= threshold:
+                start = i
+        elif p < low:
+            regions.append((start, i))
+            start = None
+    if start is not None:
+        regions.append((start, len(probs)))
+    return regions
+
+
+def _split_long(a: int, b: int, probs: np.ndarray, limit: int) -> list[tuple[int, int]]:
+    """Cut a region longer than ``limit`` frames at its quietest frames."""
+    pieces = []
+    while b - a > limit:
+        lo = a + limit // 2
+        cut = lo + int(np.argmin(probs[lo : a + limit]))
+        pieces.append((a, cut))
+        a = cut
+    pieces.append((a, b))
+    return pieces
+
+
+def plan_chunks(probs: np.ndarray, num_samples: int, vad: _Vad) -> list[Chunk]:
+    """Group speech regions into contiguous chunks of at most ``MAX_CHUNK_SECONDS``.
+
+    A chunk ends at a pause longer than ``vad.max_gap`` or when the next region would
+    not fit. Each chunk is padded by ``vad.pad`` on both sides, but never into its
+    neighbour (they meet half-way through the pause).
+    """
+    pad = int(vad.pad / _FRAME_S)
+    limit = int((MAX_CHUNK_SECONDS - 2 * vad.pad) / _FRAME_S)
+    max_gap = int(vad.max_gap / _FRAME_S)
+    regions = [
+        piece
+        for a, b in _regions(probs, vad.threshold)
+        for piece in _split_long(a, b, probs, limit)
+    ]
+    groups: list[list[tuple[int, int]]] = []
+    for a, b in regions:
+        if groups and a - groups[-1][-1][1] <= max_gap and b - groups[-1][0][0] <= limit:
+            groups[-1].append((a, b))
+        else:
+            groups.append([(a, b)])
+    total_frames = math.ceil(num_samples / _FRAME)
+    chunks: list[Chunk] = []
+    for i, group in enumerate(groups):
+        first, last = group[0][0], group[-1][1]
+        before = groups[i - 1][-1][1] if i else -pad
+        after = groups[i + 1][0][0] if i + 1 < len(groups) else total_frames + pad
+        a = max(first - pad, (before + first) // 2, 0)
+        b = min(last + pad, (last + after + 1) // 2, total_frames)
+        speech = np.concatenate([np.arange(s, e) for s, e in group])
+        speech = speech[probs[speech] >= vad.threshold]
+        chunks.append(
+            Chunk(start=a * _FRAME, end=min(b * _FRAME, num_samples), speech_frames=speech)
+        )
+    return chunks
+
+
+# -- 4. checks ------------------------------------------------------------------------------------
+
+
+def _repeats(tokens: list[str]) -> bool:
+    """A repetition loop: an n-gram repeated back to back at least 3 times, 8+ words."""
+    n_words = len(tokens)
+    for n in range(1, 9):
+        needed = max(3, math.ceil(8 / n))
+        for i in range(0, n_words - n * needed + 1):
+            gram = tokens[i : i + n]
+            if all(tokens[i + k * n : i + (k + 1) * n] == gram for k in range(1, needed)):
+                return True
+    return False
+
+
+def _compression_ratio(text: str) -> float:
+    data = text.encode()
+    return len(data) / len(zlib.compress(data)) if data else 0.0
+
+
+def _uncovered_frames(chunk: Chunk, words: list[Word]) -> np.ndarray:
+    times = chunk.speech_frames * _FRAME_S + _FRAME_S / 2
+    covered = np.zeros(len(times), dtype=bool)
+    for w in words:
+        covered |= (times >= w.start - _WORD_REACH) & (times <= w.end + _WORD_REACH)
+    return chunk.speech_frames[~covered]
+
+
+@dataclass(frozen=True)
+class _Problem:
+    kind: str  # "outside", "loop", "dense": the words are not speech; "sparse", "uncovered"
+    message: str
+
+    @property
+    def invents(self) -> bool:
+        """The words themselves are wrong (not merely too few)."""
+        return self.kind in ("outside", "loop", "dense")
+
+
+def _check(chunk: Chunk, words: list[Word]) -> _Problem | None:
+    """Why ``words`` are not a believable transcript of ``chunk``, or None."""
+    start, end = chunk.seconds
+    outside = [w for w in words if w.start < start - _SPAN_SLACK or w.end > end + _SPAN_SLACK]
+    if outside:
+        return _Problem("outside", f"{len(outside)} word(s) timed outside their audio")
+    tokens = [t for w in words for t in _tokens(w.text)]
+    if _repeats(tokens) or _compression_ratio(" ".join(tokens)) > _MAX_COMPRESSION:
+        return _Problem("loop", "the recogniser repeated itself")
+    speech = max(chunk.speech_seconds, _FRAME_S)
+    if len(words) / speech > _MAX_WORDS_PER_SECOND:
+        return _Problem("dense", f"{len(words)} words in {speech:.1f} s of speech")
+    if speech >= _RATE_MIN_SPEECH and len(words) / speech < _MIN_WORDS_PER_SECOND:
+        return _Problem("sparse", f"only {len(words)} word(s) in {speech:.1f} s of speech")
+    uncovered = len(_uncovered_frames(chunk, words)) * _FRAME_S
+    if uncovered > _MAX_UNCOVERED:
+        return _Problem("uncovered", f"{uncovered:.1f} s of speech got no words")
+    return None
+
+
+def _tokens(text: str) -> list[str]:
+    return "".join(ch.lower() if ch.isalnum() or ch == "'" else " " for ch in text).split()
+
+
+# -- 3./5. decoding -------------------------------------------------------------------------------
+
+
+def _words(segments: Any, shift: float = 0.0) -> list[Word]:
+    words: list[Word] = []
+    for segment in segments:
+        for w in segment.words or ():
+            text = w.word.strip()
+            if text:
+                words.append(
+                    Word(
+                        text=text,
+                        start=round(float(w.start) + shift, 3),
+                        end=round(float(w.end) + shift, 3),
+                        probability=round(float(w.probability), 4),
+                    )
+                )
+    return words
+
+
+def _decode_batch(
+    samples: np.ndarray, chunks: list[Chunk], runtime: WhisperRuntime, common: dict[str, Any]
+) -> None:
+    """Decode chunks in one batch; fill each chunk's words (times in the file)."""
+    pieces, clips, offsets = [], [], []
+    cursor = 0
+    for chunk in chunks:
+        piece = np.array(samples[chunk.start : chunk.end], dtype=np.float32)
+        pieces.append(piece)
+        offsets.append(cursor)
+        clips.append({"start": cursor / SAMPLE_RATE, "end": (cursor + len(piece)) / SAMPLE_RATE})
+        cursor += len(piece)
+    window = np.concatenate(pieces)
+    segments, _ = runtime.batched.transcribe(
+        window,
+        batch_size=len(chunks),
+        vad_filter=False,
+        clip_timestamps=clips,
+        temperature=0.0,
+        **common,
+    )
+    starts = np.array(offsets) / SAMPLE_RATE
+    for segment in segments:
+        # seek is the chunk's offset in the window, in mel frames (100 per second).
+        index = int(np.argmin(np.abs(starts - segment.seek / 100)))
+        chunk = chunks[index]
+        shift = chunk.start / SAMPLE_RATE - starts[index]
+        chunk.words += _words([segment], shift)
+        chunk.no_speech_prob = max(chunk.no_speech_prob, float(segment.no_speech_prob))
+
+
+def _fallback(
+    samples: np.ndarray, chunk: Chunk, runtime: WhisperRuntime, common: dict[str, Any]
+) -> list[Word]:
+    """Sequential decoding with timestamps and temperature fallback, on the chunk alone."""
+    piece = np.array(samples[chunk.start : chunk.end], dtype=np.float32)
+    segments, _ = runtime.model.transcribe(
+        piece,
+        vad_filter=False,
+        temperature=list(_FALLBACK_TEMPERATURES),
+        condition_on_previous_text=False,
+        without_timestamps=False,
+        **common,
+    )
+    return _words(segments, chunk.start / SAMPLE_RATE)
+
+
+def _batches(chunks: list[Chunk], size: int) -> Iterator[list[Chunk]]:
+    for i in range(0, len(chunks), size):
+        yield chunks[i : i + size]
+
+
+def _detect_language(
+    samples: np.ndarray, chunks: list[Chunk], runtime: WhisperRuntime
+) -> tuple[str, float]:
+    """Detect the language on the first chunk with the most speech among the first few."""
+    chunk = max(chunks[:4], key=lambda c: c.speech_seconds)
+    piece = np.array(samples[chunk.start : chunk.end], dtype=np.float32)
+    language, probability, _ = runtime.model.detect_language(piece)
+    return language, float(probability)
 
 
 def recognize(
@@ -66,102 +392,75 @@ def recognize(
     options: SpeechOptions = SpeechOptions(),
     progress: ProgressCallback | None = None,
 ) -> SpeechResult:
-    """Transcribe mono 16 kHz samples into words with times in seconds."""
-    duration = len(samples) / SAMPLE_RATE
-    if duration < 0.1 or not np.any(samples):
+    """Transcribe mono 16 kHz samples (any 1-D float32 array, file-backed is best)."""
+    n = len(samples)
+    vad = _vad_settings(options)
+    chunks = plan_chunks(speech_probabilities(samples, runtime.vad), n, vad) if n else []
+    if not chunks:
         return SpeechResult(words=(), language=options.language, language_probability=0.0)
-    hotwords = ", ".join(options.vocabulary) or None
-    common = dict(
-        language=options.language,
-        beam_size=runtime.beam_size,
-        temperature=0.0,
-        condition_on_previous_text=False,
-        word_timestamps=True,
-        vad_filter=True,
-        vad_parameters=_vad_parameters(options),
-        hotwords=hotwords,
-    )
-    if runtime.batch_size > 1:
-        segments, info = runtime.batched.transcribe(
-            samples, batch_size=runtime.batch_size, **common
-        )
+    if options.language:
+        language, probability = options.language, 1.0
     else:
-        segments, info = runtime.model.transcribe(samples, **common)
-    words = _words(segments, duration, progress)
-    if runtime.batch_size > 1:
-        words = _recover_skipped_speech(samples, words, runtime, common, info.language)
+        language, probability = _detect_language(samples, chunks, runtime)
+    common: dict[str, Any] = dict(
+        language=language,
+        beam_size=runtime.beam_size,
+        word_timestamps=True,
+        hotwords=", ".join(options.vocabulary) or None,
+    )
+    words: list[Word] = []
+    lost: list[UntranscribedSpan] = []
+    retried = 0
+    for batch in _batches(chunks, max(runtime.batch_size, 1)):
+        _decode_batch(samples, batch, runtime, common)
+        for chunk in batch:
+            problem = _check(chunk, chunk.words)
+            if problem is not None:
+                retried += 1
+                accepted, span = _retry(samples, chunk, problem, runtime, common)
+                if span is not None:
+                    lost.append(span)
+                    log.warning("speech: %s", span.describe())
+                chunk.words = accepted
+            words += chunk.words
+            if progress is not None:
+                progress(min(chunk.end / n, 1.0))
+        release(samples, batch[0].start, batch[-1].end)
+    if retried:
+        log.info("speech: %d of %d chunk(s) decoded again by the fallback", retried, len(chunks))
+    words.sort(key=lambda w: (w.start, w.end))
     return SpeechResult(
-        words=tuple(words), language=info.language, language_probability=info.language_probability
+        words=tuple(words),
+        language=language,
+        language_probability=probability,
+        untranscribed_seconds=round(sum(s.speech_seconds for s in lost), 2),
+        untranscribed=tuple(lost),
     )
 
 
-def _words(
-    segments: Any, duration: float, progress: ProgressCallback | None, offset: float = 0.0
-) -> list[Word]:
-    words: list[Word] = []
-    for segment in segments:
-        for w in segment.words or ():
-            text = w.word.strip()
-            if text:
-                words.append(
-                    Word(
-                        text=text,
-                        start=round(float(w.start) + offset, 3),
-                        end=round(float(w.end) + offset, 3),
-                        probability=round(float(w.probability), 4),
-                    )
-                )
-        if progress is not None:
-            progress(min(segment.end / duration, 1.0))
-    return words
-
-
-def _recover_skipped_speech(
+def _retry(
     samples: np.ndarray,
-    words: list[Word],
+    chunk: Chunk,
+    problem: _Problem,
     runtime: WhisperRuntime,
     common: dict[str, Any],
-    language: str | None,
-) -> list[Word]:
-    """Decode again, sequentially, any detected speech the batched pass returned no words for.
-
-    The batched pipeline decodes each VAD chunk (up to 30 s) as one untimed segment, and
-    Whisper sometimes ends such a segment after its first sentence: the rest of the chunk is
-    silently dropped (faster-whisper issue #485; bench/asr.py --quick lost 58 of 143 words
-    this way). The sequential decoder seeks past what it has transcribed and carries on, so
-    the spans VAD calls speech but no word covers are handed to it.
-    """
-    from faster_whisper.vad import VadOptions, get_speech_timestamps
-
-    # A second VAD pass: the batched pipeline keeps its speech map to itself, and handing it
-    # ours as clip_timestamps changes how it cuts chunks. It costs ~2 s per 14 min of audio.
-    step = 0.01
-    n = int(len(samples) / SAMPLE_RATE / step) + 1
-    speech = np.zeros(n, dtype=bool)
-    for seg in get_speech_timestamps(samples, VadOptions(**common["vad_parameters"])):
-        speech[int(seg["start"] / SAMPLE_RATE / step) : int(seg["end"] / SAMPLE_RATE / step)] = True
-    for w in words:
-        a = max(0, int((w.start - _WORD_REACH) / step))
-        speech[a : int((w.end + _WORD_REACH) / step) + 1] = False
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], speech.astype(np.int8), [0]])))
-    spans = [
-        (a * step, b * step)
-        for a, b in zip(edges[::2], edges[1::2], strict=True)
-        if (b - a) * step >= _MIN_LOST_SPEECH
-    ]
-    if not spans:
-        return words
-    options = {k: v for k, v in common.items() if k not in ("vad_filter", "vad_parameters")}
-    options["language"] = language
-    recovered: list[Word] = []
-    for start, end in spans:
-        a, b = int(start * SAMPLE_RATE), int(end * SAMPLE_RATE)
-        segments, _ = runtime.model.transcribe(samples[a:b], vad_filter=False, **options)
-        recovered += _words(segments, end - start, None, offset=start)
-    log.info(
-        "speech: %d words recovered from %d span(s) (%.1f s) the batched decoder skipped",
-        len(recovered),
-        len(spans),
-        sum(e - s for s, e in spans),
+) -> tuple[list[Word], UntranscribedSpan | None]:
+    """Decode a failed chunk with the fallback; say what, if anything, is still lost."""
+    start, end = chunk.seconds
+    log.debug("speech: chunk %.1f–%.1f s failed a check: %s", start, end, problem.message)
+    words = _fallback(samples, chunk, runtime, common)
+    again = _check(chunk, words)
+    if again is None:
+        return words, None
+    kept = [] if again.invents else words
+    if not kept and chunk.no_speech_prob >= _NO_SPEECH:
+        return [], None  # Whisper itself calls it non-speech (noise, music): nothing lost
+    uncovered = len(_uncovered_frames(chunk, kept)) * _FRAME_S
+    if kept and uncovered <= _MAX_UNCOVERED:
+        return kept, None  # sparse but complete: every stretch of speech has words
+    return kept, UntranscribedSpan(
+        start=round(start, 2),
+        end=round(end, 2),
+        speech_seconds=round(uncovered, 2),
+        reason=again.message,
     )
-    return sorted(words + recovered, key=lambda w: (w.start, w.end))

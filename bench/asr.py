@@ -67,16 +67,20 @@ from common import (  # noqa: E402
 
 SAMPLE_RATE = 16000
 GAP_S = 0.5
-SETS = ("read", "long", "phone")
+SETS = ("read", "long", "joined", "phone", "hours")
+JOINED_SETS = ("long", "joined", "hours")  # one recording built from many, scored per part
 CATEGORY = {"read": "read", "phone": "phone_8k"}
 ENGINES = {
     "read": ("parley", "plain"),
     "long": ("parley", "plain"),
+    "joined": ("parley", "plain"),
     "phone": ("parley", "parley-phone", "plain"),
+    "hours": ("parley", "parley-pipeline"),
 }
 LABEL = {
     "parley": "Parley (batched + VAD)",
     "parley-phone": "Parley mode=phone",
+    "parley-pipeline": "Parley whole pipeline, diarization on",
     "plain": "plain faster-whisper",
 }
 DEFAULT_CACHE = REPO / "parley-data" / "models"
@@ -116,23 +120,75 @@ def long_parts(entries: list[dict], quick: bool) -> list[Item]:
     return select(entries, "read", quick) + select(entries, "phone", quick)
 
 
-def build_long(parts: list[Item], out: Path) -> float:
-    """Concatenate ``parts`` at 16 kHz with GAP_S silence between them into a 16-bit WAV."""
+def joined_parts(entries: list[dict], quick: bool) -> list[Item]:
+    """Read and phone recordings alternating, so chunks mix both kinds of audio."""
+    read, phone = select(entries, "read", quick), select(entries, "phone", quick)
+    mixed = [x for pair in zip(read, phone, strict=False) for x in pair]
+    return mixed + read[len(phone) :] + phone[len(read) :]
+
+
+def parts_for(set_name: str, entries: list[dict], quick: bool, hours: float) -> list[Item]:
+    if set_name == "joined":
+        return joined_parts(entries, quick)
+    parts = long_parts(entries, quick)
+    if set_name == "hours":  # the long set again and again, to ``hours`` of audio
+        seconds = sum(p.duration + GAP_S for p in parts)
+        parts = parts * max(1, round(hours * 3600 / seconds))
+    return parts
+
+
+def build_long(parts: list[Item], out: Path) -> list[tuple[float, float]]:
+    """Concatenate ``parts`` at 16 kHz with GAP_S silence between them into a 16-bit WAV.
+
+    Returns each part's (start, end) in seconds. Written part by part, so a 4-hour
+    recording costs no more memory than a short one.
+    """
     from faster_whisper import decode_audio
 
     gap = np.zeros(int(GAP_S * SAMPLE_RATE), dtype=np.float32)
     total = 0
+    spans = []
+    cache: dict[str, bytes] = {}
     with wave.open(str(out), "wb") as w:
         w.setnchannels(1)
         w.setsampwidth(2)
         w.setframerate(SAMPLE_RATE)
         for i, part in enumerate(parts):
-            audio = decode_audio(part.path, sampling_rate=SAMPLE_RATE)
-            chunk = np.concatenate([gap, audio]) if i else audio
-            pcm = np.round(np.clip(chunk, -1.0, 1.0) * 32767).astype("<i2")
-            w.writeframes(pcm.tobytes())
-            total += len(chunk)
-    return total / SAMPLE_RATE
+            if part.path not in cache:
+                audio = decode_audio(part.path, sampling_rate=SAMPLE_RATE)
+                pcm = np.round(np.clip(audio, -1.0, 1.0) * 32767).astype("<i2")
+                cache[part.path] = pcm.tobytes()
+            if i:
+                w.writeframes(np.zeros(len(gap), dtype="<i2").tobytes())
+                total += len(gap)
+            data = cache[part.path]
+            w.writeframes(data)
+            spans.append((total / SAMPLE_RATE, (total + len(data) // 2) / SAMPLE_RATE))
+            total += len(data) // 2
+    return spans
+
+
+def span_list(parts: list[Item]) -> list[tuple[float, float]]:
+    """Each part's (start, end) in a recording built by build_long."""
+    spans, cursor = [], 0
+    for i, part in enumerate(parts):
+        if i:
+            cursor += int(GAP_S * SAMPLE_RATE)
+        n = part_samples(part)
+        spans.append((cursor / SAMPLE_RATE, (cursor + n) / SAMPLE_RATE))
+        cursor += n
+    return spans
+
+
+_PART_SAMPLES: dict[str, int] = {}
+
+
+def part_samples(part: Item) -> int:
+    if part.path not in _PART_SAMPLES:
+        from faster_whisper import decode_audio
+
+        _PART_SAMPLES[part.path] = len(decode_audio(part.path, sampling_rate=SAMPLE_RATE))
+    return _PART_SAMPLES[part.path]
 
 
 def wav_duration(path: Path) -> float:
@@ -140,30 +196,33 @@ def wav_duration(path: Path) -> float:
         return w.getnframes() / w.getframerate()
 
 
-def items_for(set_name: str, entries: list[dict], quick: bool, long_wav: Path) -> list[Item]:
-    if set_name != "long":
-        return select(entries, set_name, quick)
-    parts = long_parts(entries, quick)
+def items_for(
+    set_name: str, entries: list[dict], quick: bool, long_wav: Path, hours: float
+) -> tuple[list[Item], list[Item]]:
+    """The set's items, and for a joined set the parts it is built from."""
+    if set_name not in JOINED_SETS:
+        return select(entries, set_name, quick), []
+    parts = parts_for(set_name, entries, quick, hours)
     if not long_wav.exists():
         build_long(parts, long_wav)
-    return [
-        Item(
-            name=long_wav.name,
-            path=str(long_wav),
-            ref=" ".join(p.ref for p in parts),
-            duration=wav_duration(long_wav),
-        )
-    ]
+    item = Item(
+        name=long_wav.name,
+        path=str(long_wav),
+        ref=" ".join(p.ref for p in parts),
+        duration=wav_duration(long_wav),
+    )
+    return [item], parts
 
 
 # -- one engine, one set (the child process) ---------------------------------------------------
 
-Transcribe = Callable[[str], str]
+TimedWords = list[tuple[str, float, float]]
+Transcribe = Callable[[str], tuple[TimedWords, dict]]
 WarmUp = Callable[[np.ndarray], None]
 
 
 def load_engine(engine: str, cache_dir: Path) -> tuple[Transcribe, WarmUp, float]:
-    """Load the model; return transcribe(path) -> text, warm_up(samples), load seconds."""
+    """Load the model; return transcribe(path) -> (timed words, stats), warm_up, load s."""
     if engine in ("parley", "parley-phone"):
         from parley.pipeline.decode import decode
         from parley.pipeline.models import Models
@@ -174,15 +233,44 @@ def load_engine(engine: str, cache_dir: Path) -> tuple[Transcribe, WarmUp, float
         load_s = time.perf_counter() - t0
         options = SpeechOptions(phone=engine == "parley-phone")
 
-        def parley_run(path: str) -> str:
-            samples = decode(Path(path)).mono
+        def parley_run(path: str) -> tuple[TimedWords, dict]:
+            samples = decode(Path(path), scratch_dir=Path(path).parent).mono
             result = recognize(samples, runtime=runtime, options=options)
-            return " ".join(w.text for w in result.words)
+            stats = {
+                "chunks": result.chunks,
+                "fallback_chunks": result.fallback_chunks,
+                "untranscribed_s": result.untranscribed_seconds,
+            }
+            return [(w.text, w.start, w.end) for w in result.words], stats
 
         def parley_warm(samples: np.ndarray) -> None:
             recognize(samples, runtime=runtime, options=options)
 
         return parley_run, parley_warm, load_s
+
+    if engine == "parley-pipeline":
+        from parley.pipeline.models import Models
+        from parley.pipeline.process import AudioOptions, process_audio
+
+        t0 = time.perf_counter()
+        models = Models(cache_dir=cache_dir)
+        models.warm()
+        load_s = time.perf_counter() - t0
+        audio_options = AudioOptions(diarize=True)
+
+        def pipeline_run(path: str) -> tuple[TimedWords, dict]:
+            transcript = process_audio(Path(path), audio_options, models=models)
+            words = [(w.text, w.start, w.end) for s in transcript.sentences for w in s.words]
+            speakers = {s.speaker for s in transcript.sentences}
+            return words, {
+                "untranscribed_s": transcript.untranscribed_seconds,
+                "speakers": len(speakers),
+            }
+
+        def pipeline_warm(samples: np.ndarray) -> None:
+            return None
+
+        return pipeline_run, pipeline_warm, load_s
 
     if engine == "plain":
         from faster_whisper import WhisperModel
@@ -194,9 +282,10 @@ def load_engine(engine: str, cache_dir: Path) -> tuple[Transcribe, WarmUp, float
         model = WhisperModel(str(model_dir), device="cpu", compute_type="int8", cpu_threads=2)
         load_s = time.perf_counter() - t0
 
-        def plain_run(path: str | np.ndarray) -> str:
+        def plain_run(path: str | np.ndarray) -> tuple[TimedWords, dict]:
             segments, _info = model.transcribe(path, beam_size=5, word_timestamps=True)
-            return " ".join(w.word.strip() for s in segments for w in s.words or ())
+            words = [(w.word.strip(), w.start, w.end) for s in segments for w in s.words or ()]
+            return words, {}
 
         def plain_warm(samples: np.ndarray) -> None:
             plain_run(samples)
@@ -206,40 +295,71 @@ def load_engine(engine: str, cache_dir: Path) -> tuple[Transcribe, WarmUp, float
     raise SystemExit(f"unknown engine {engine!r}; choose from {sorted(LABEL)}")
 
 
+def score_parts(parts: list[Item], spans: list[tuple[float, float]], words: TimedWords) -> dict:
+    """Score a joined recording part by part, using only the words timed inside each part.
+
+    A part whose words went missing, or landed in another part's span, scores as
+    deletions here even when the whole-file WER hides it. ``lost`` counts parts with
+    fewer than a fifth of their reference words heard in their own span.
+    """
+    refs, hyps = [], []
+    lost = 0
+    for part, (start, end) in zip(parts, spans, strict=True):
+        inside = [w for w, a, b in words if a >= start - GAP_S and b <= end + GAP_S]
+        ref_n, hyp_n = normalize(part.ref), normalize(" ".join(inside))
+        refs.append(ref_n)
+        hyps.append(hyp_n)
+        score = corpus_wer([ref_n], [hyp_n])
+        if score["ref_words"] and score["deletions"] > 0.8 * score["ref_words"]:
+            lost += 1
+    return {"in_span": corpus_wer(refs, hyps), "parts": len(parts), "parts_lost": lost}
+
+
 def run_child(args: argparse.Namespace) -> dict:
     from faster_whisper import decode_audio
 
+    if args.max_chunk:
+        from parley.pipeline import speech
+
+        speech.MAX_CHUNK_SECONDS = args.max_chunk
     entries = load_manifest(testdata_dir())
     tmp = None
     long_wav = args.long_wav
-    if args.set == "long" and long_wav is None:
+    if args.set in JOINED_SETS and long_wav is None:
         tmp = tempfile.TemporaryDirectory(prefix="parley-bench-")
-        long_wav = Path(tmp.name) / "long.wav"
-    items = items_for(args.set, entries, args.quick, long_wav or Path("/nonexistent"))
+        long_wav = Path(tmp.name) / f"{args.set}.wav"
+    items, parts = items_for(
+        args.set, entries, args.quick, long_wav or Path("/nonexistent"), args.hours
+    )
+    spans = span_list(parts)
 
     load_avg = os.getloadavg()[0]
     transcribe, warm_up, load_s = load_engine(args.engine, args.cache_dir)
-    warm_source = select(entries, "read", args.quick)[0] if args.set == "long" else items[0]
+    warm_source = select(entries, "read", args.quick)[0] if parts else items[0]
     warm_up(decode_audio(warm_source.path, sampling_rate=SAMPLE_RATE)[: 5 * SAMPLE_RATE].copy())
 
     totals: list[float] = []
-    hyps: list[str] = []
+    timed: list[TimedWords] = []
+    stats: list[dict] = []
     seconds: list[float] = []
     stable = True
     for repeat in range(args.repeats):
-        these, times = [], []
+        these, these_stats, times = [], [], []
         for item in items:
             t0 = time.perf_counter()
-            these.append(transcribe(item.path))
+            words, stat = transcribe(item.path)
             times.append(time.perf_counter() - t0)
+            these.append(words)
+            these_stats.append(stat)
         totals.append(sum(times))
         if repeat == 0:
-            hyps, seconds = these, times
-        elif these != hyps:
+            timed, stats, seconds = these, these_stats, times
+        elif [[w for w, _, _ in t] for t in these] != [[w for w, _, _ in t] for t in timed]:
             stable = False
     if tmp is not None:
         tmp.cleanup()
 
+    hyps = [" ".join(w for w, _, _ in t) for t in timed]
     refs_n = [normalize(i.ref) for i in items]
     hyps_n = [normalize(h) for h in hyps]
     files = []
@@ -259,6 +379,10 @@ def run_child(args: argparse.Namespace) -> dict:
                 "hyp_norm": hyp_n,
             }
         )
+    totals_stats: dict[str, float] = {}
+    for stat in stats:
+        for key, value in stat.items():
+            totals_stats[key] = totals_stats.get(key, 0) + value
     audio_s = sum(i.duration for i in items)
     return {
         "set": args.set,
@@ -269,6 +393,9 @@ def run_child(args: argparse.Namespace) -> dict:
         "process_s": totals,
         "rtf": [t / audio_s for t in totals],
         "score": corpus_wer(refs_n, hyps_n),
+        "parts": score_parts(parts, spans, timed[0]) if parts else None,
+        "stats": totals_stats,
+        "max_chunk": args.max_chunk,
         "stable_across_repeats": stable,
         "peak_rss_mb": peak_rss_mb(),
         "load_avg_1m": load_avg,
@@ -297,6 +424,9 @@ def spawn(engine: str, set_name: str, args: argparse.Namespace, long_wav: Path |
         cmd.append("--quick")
     if long_wav is not None:
         cmd += ["--long-wav", str(long_wav)]
+    if args.max_chunk:
+        cmd += ["--max-chunk", str(args.max_chunk)]
+    cmd += ["--hours", str(args.hours)]
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, check=False)
     if proc.returncode != 0 or not proc.stdout.strip():
@@ -353,6 +483,26 @@ def print_table(rows: dict[tuple[str, str], dict], sets: list[str]) -> None:
                 f" / {score['insertions']} | {fmt_rtf(row['rtf'])} | {speedup} "
                 f"| {row['load_s']:.2f} | {row['peak_rss_mb']:.0f} |"
             )
+    joined = [(key, row) for key, row in rows.items() if row.get("parts") and key[0] in sets]
+    if joined:
+        print(
+            "\nJoined recordings scored part by part, each part only on the words timed "
+            "inside its own span (a part is lost when over 80 % of its words are deleted):\n"
+        )
+        print(
+            "| set | engine | parts | parts lost | in-span WER % | sub / del / ins "
+            "| chunks | decoded again | untranscribed s |"
+        )
+        print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+        for (set_name, engine), row in joined:
+            p, st = row["parts"], row.get("stats") or {}
+            sc = p["in_span"]
+            print(
+                f"| {set_name} | {LABEL[engine]} | {p['parts']} | {p['parts_lost']} "
+                f"| {100 * sc['wer']:.1f} | {sc['substitutions']} / {sc['deletions']} / "
+                f"{sc['insertions']} | {st.get('chunks', '—')} | "
+                f"{st.get('fallback_chunks', '—')} | {st.get('untranscribed_s', '—')} |"
+            )
 
 
 def print_notable(rows: dict[tuple[str, str], dict], sets: list[str], show_text: bool) -> None:
@@ -360,7 +510,7 @@ def print_notable(rows: dict[tuple[str, str], dict], sets: list[str], show_text:
     printed = False
     for set_name in sets:
         engines = [e for e in ENGINES[set_name] if (set_name, e) in rows]
-        if set_name == "long" or not engines:
+        if set_name in JOINED_SETS or not engines:
             continue
         files = {e: rows[(set_name, e)]["per_file"] for e in engines}
         notable = []
@@ -459,21 +609,24 @@ def run_parent(args: argparse.Namespace) -> None:
     started = time.perf_counter()
     load_start = os.getloadavg()[0]
     runs: dict[tuple[str, str], list[dict]] = {}
-    with tempfile.TemporaryDirectory(prefix="parley-bench-") as tmp:
-        long_wav = None
-        if "long" in sets:
-            long_wav = Path(tmp) / "long.wav"
-            parts = long_parts(entries, args.quick)
-            seconds = build_long(parts, long_wav)
-            print(
-                f"built {long_wav.name}: {len(parts)} files, {seconds / 60:.2f} min",
-                file=sys.stderr,
-            )
+    # On disk next to the repo, not in a RAM-backed /tmp: the hours set is 0.46 GB per hour.
+    with tempfile.TemporaryDirectory(prefix="parley-bench-", dir=args.scratch) as tmp:
+        wavs: dict[str, Path] = {}
         for set_name in sets:
-            repeats = args.long_repeats if set_name == "long" else args.repeats
+            if set_name in JOINED_SETS:
+                wavs[set_name] = Path(tmp) / f"{set_name}.wav"
+                parts = parts_for(set_name, entries, args.quick, args.hours)
+                spans = build_long(parts, wavs[set_name])
+                print(
+                    f"built {set_name}.wav: {len(parts)} files, {spans[-1][1] / 60:.2f} min",
+                    file=sys.stderr,
+                )
+        for set_name in sets:
+            repeats = args.long_repeats if set_name in JOINED_SETS else args.repeats
+            engines = args.engines.split(",") if args.engines else ENGINES[set_name]
             for repeat in range(repeats):
-                for engine in ENGINES[set_name]:
-                    result = spawn(engine, set_name, args, long_wav)
+                for engine in engines:
+                    result = spawn(engine, set_name, args, wavs.get(set_name))
                     runs.setdefault((set_name, engine), []).append(result)
                     print(
                         f"{set_name:<5} {engine:<12} run {repeat + 1}/{repeats}: "
@@ -489,6 +642,8 @@ def run_parent(args: argparse.Namespace) -> None:
         "load_end": os.getloadavg()[0],
         "wall_s": time.perf_counter() - started,
         "quick": args.quick,
+        "max_chunk": args.max_chunk,
+        "isa": os.environ.get("CT2_FORCE_CPU_ISA", "auto"),
     }
     if args.save:
         saved = {"meta": meta, "runs": {f"{s}/{e}": value for (s, e), value in runs.items()}}
@@ -498,7 +653,17 @@ def run_parent(args: argparse.Namespace) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sets", default=",".join(SETS), help="comma list of read,long,phone")
+    parser.add_argument(
+        "--sets", default="read,long,joined,phone", help=f"comma list of {','.join(SETS)}"
+    )
+    parser.add_argument("--engines", help="comma list; default: every engine of the set")
+    parser.add_argument("--hours", type=float, default=1.0, help="length of the hours set")
+    parser.add_argument(
+        "--max-chunk", type=float, help="override MAX_CHUNK_SECONDS (to measure it)"
+    )
+    parser.add_argument(
+        "--scratch", type=Path, default=REPO, help="where the joined recordings are written"
+    )
     parser.add_argument("--repeats", type=int, default=3, help="runs of read/phone per engine")
     parser.add_argument("--long-repeats", type=int, default=1, help="runs of the long file")
     parser.add_argument("--quick", action="store_true", help="a few files per set")
@@ -512,7 +677,7 @@ def main() -> None:
     child.add_argument("--engine", choices=sorted(LABEL))
     child.add_argument("--set", choices=SETS)
     child.add_argument("--json", action="store_true", help="print the run's result as JSON")
-    child.add_argument("--long-wav", type=Path, help="the long recording, if already built")
+    child.add_argument("--long-wav", type=Path, help="the joined recording, if already built")
     args = parser.parse_args()
     if args.repeats < 1 or args.long_repeats < 1:
         parser.error("--repeats and --long-repeats must be at least 1")

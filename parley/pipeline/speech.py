@@ -66,10 +66,17 @@ _MAX_WORDS_PER_SECOND = 8.0
 _MIN_WORDS_PER_SECOND = 0.5
 _RATE_MIN_SPEECH = 4.0  # below this much speech a chunk may honestly hold no words
 _SPAN_SLACK = 0.5  # seconds a word may reach past the chunk's edge
-_WORD_REACH = 1.0  # speech within this of a word counts as covered
-_MAX_UNCOVERED = 2.5  # seconds of speech with no word near it
+_WORD_REACH = 0.5  # speech within this of a word counts as covered
+# Speech with no word near it: more than _MAX_UNCOVERED sends a chunk to the fallback
+# (the batched decoder dropped "Press 1 to prepend the message," - 1.9 s of speech - off
+# the end of a 12.8 s chunk); more than _LOST_UNCOVERED after the fallback is reported as
+# untranscribed. Below that it is a breath, a laugh or a word Whisper rightly skipped.
+_MAX_UNCOVERED = 1.0
+_LOST_UNCOVERED = 2.0
 _MAX_COMPRESSION = 2.4  # Whisper's own repetition threshold (gzip ratio of the text)
 _FALLBACK_TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+_STRETCH_PAD = 0.4  # seconds of context around speech the fallback decodes on its own
+_MIN_STRETCH = 0.3
 _NO_SPEECH = 0.6  # Whisper's no-speech probability above which a chunk is not speech
 
 
@@ -101,6 +108,8 @@ class SpeechResult:
     language_probability: float
     untranscribed_seconds: float = 0.0
     untranscribed: tuple[UntranscribedSpan, ...] = ()
+    chunks: int = 0
+    fallback_chunks: int = 0  # chunks the batched pass got wrong (decoded again)
 
 
 @dataclass(frozen=True)
@@ -307,6 +316,7 @@ def _tokens(text: str) -> list[str]:
 
 
 def _words(segments: Any, shift: float = 0.0) -> list[Word]:
+    shift = float(shift)
     words: list[Word] = []
     for segment in segments:
         for w in segment.words or ():
@@ -354,11 +364,10 @@ def _decode_batch(
         chunk.no_speech_prob = max(chunk.no_speech_prob, float(segment.no_speech_prob))
 
 
-def _fallback(
-    samples: np.ndarray, chunk: Chunk, runtime: WhisperRuntime, common: dict[str, Any]
+def _sequential(
+    samples: np.ndarray, start: int, end: int, runtime: WhisperRuntime, common: dict[str, Any]
 ) -> list[Word]:
-    """Sequential decoding with timestamps and temperature fallback, on the chunk alone."""
-    piece = np.array(samples[chunk.start : chunk.end], dtype=np.float32)
+    piece = np.array(samples[start:end], dtype=np.float32)
     segments, _ = runtime.model.transcribe(
         piece,
         vad_filter=False,
@@ -367,7 +376,43 @@ def _fallback(
         without_timestamps=False,
         **common,
     )
-    return _words(segments, chunk.start / SAMPLE_RATE)
+    return _words(segments, start / SAMPLE_RATE)
+
+
+def _stretches(frames: np.ndarray, max_gap: int = 16) -> list[tuple[int, int]]:
+    """Runs of frame indices [a, b) with gaps of at most ``max_gap`` frames (0.5 s)."""
+    if not len(frames):
+        return []
+    breaks = np.flatnonzero(np.diff(frames) > max_gap)
+    firsts = np.concatenate([[0], breaks + 1])
+    lasts = np.concatenate([breaks, [len(frames) - 1]])
+    return [(int(frames[f]), int(frames[last]) + 1) for f, last in zip(firsts, lasts, strict=True)]
+
+
+def _fallback(
+    samples: np.ndarray, chunk: Chunk, runtime: WhisperRuntime, common: dict[str, Any]
+) -> list[Word]:
+    """Decode a chunk the batched pass got wrong, in ways that cannot fail the same way.
+
+    First faster-whisper's sequential decoder with timestamps and temperature fallback
+    over the whole chunk: it seeks on after each sentence (no early end of the chunk)
+    and decodes again hotter when the text loops. Speech it still leaves without words
+    (typically a sentence at the very end of a chunk) is then decoded on its own, padded,
+    so it is no longer the tail of anything; only words timed inside it are kept.
+    """
+    words = _sequential(samples, chunk.start, chunk.end, runtime, common)
+    pad = int(_STRETCH_PAD * SAMPLE_RATE)
+    for a, b in _stretches(_uncovered_frames(chunk, words)):
+        if (b - a) * _FRAME_S < _MIN_STRETCH:
+            continue
+        lo = max(chunk.start, a * _FRAME - pad)
+        hi = min(chunk.end, b * _FRAME + pad)
+        found = _sequential(samples, lo, hi, runtime, common)
+        t0, t1 = lo / SAMPLE_RATE, hi / SAMPLE_RATE
+        overlaps = [w for w in words if w.end > t0 and w.start < t1]
+        if not overlaps:
+            words += [w for w in found if w.start >= t0 - _SPAN_SLACK and w.end <= t1]
+    return sorted(words, key=lambda w: (w.start, w.end))
 
 
 def _batches(chunks: list[Chunk], size: int) -> Iterator[list[Chunk]]:
@@ -435,6 +480,8 @@ def recognize(
         language_probability=probability,
         untranscribed_seconds=round(sum(s.speech_seconds for s in lost), 2),
         untranscribed=tuple(lost),
+        chunks=len(chunks),
+        fallback_chunks=retried,
     )
 
 
@@ -456,7 +503,7 @@ def _retry(
     if not kept and chunk.no_speech_prob >= _NO_SPEECH:
         return [], None  # Whisper itself calls it non-speech (noise, music): nothing lost
     uncovered = len(_uncovered_frames(chunk, kept)) * _FRAME_S
-    if kept and uncovered <= _MAX_UNCOVERED:
+    if kept and uncovered <= _LOST_UNCOVERED:
         return kept, None  # sparse but complete: every stretch of speech has words
     return kept, UntranscribedSpan(
         start=round(start, 2),

@@ -163,7 +163,7 @@ class Models:
             return self._speakers
 
     def _load_whisper(self) -> WhisperRuntime:
-        from faster_whisper import BatchedInferencePipeline, WhisperModel
+        from faster_whisper import BatchedInferencePipeline
 
         if self.whisper_model == "bundled":
             path = bundled_whisper_dir(self.cache_dir)
@@ -174,7 +174,7 @@ class Models:
                     f"PARLEY_WHISPER_MODEL={self.whisper_model} is not a CTranslate2 model "
                     "directory (no model.bin)."
                 )
-        model = WhisperModel(
+        model = _whisper_class()(
             str(path),
             device="cpu",
             compute_type=self.compute_type,
@@ -189,6 +189,33 @@ class Models:
             batch_size=self.batch_size,
             vad=_load_vad(),
         )
+
+
+def _whisper_class() -> type:
+    """WhisperModel that remembers its last encoding.
+
+    Whisper encodes a fixed 30 s window whatever the clip's length, so for a short file
+    the encoder is most of the cost, and detecting the language then decoding the same
+    chunk used to pay it twice. The speech stage encodes the first chunk to detect its
+    language; when the batched decoder then encodes the very same features, it gets the
+    stored output back (compared by value, so a different input is never confused).
+    """
+    from faster_whisper import WhisperModel
+
+    class RememberingWhisperModel(WhisperModel):
+        _last: tuple[Any, Any] | None = None
+
+        def encode(self, features: Any) -> Any:
+            import numpy as np
+
+            last = self._last
+            if last is not None and np.array_equal(last[0], features):
+                return last[1]
+            output = super().encode(features)
+            self._last = (np.array(features, copy=True), output)
+            return output
+
+    return RememberingWhisperModel
 
 
 def _load_vad() -> Any:

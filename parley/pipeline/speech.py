@@ -423,11 +423,22 @@ def _batches(chunks: list[Chunk], size: int) -> Iterator[list[Chunk]]:
 def _detect_language(
     samples: np.ndarray, chunks: list[Chunk], runtime: WhisperRuntime
 ) -> tuple[str, float]:
-    """Detect the language on the first chunk with the most speech among the first few."""
+    """Detect the language on the chunk with the most speech among the first few.
+
+    Encodes the chunk exactly as the batched decoder will (same features, same padding),
+    so when that chunk is decoded alone, as a short file's only chunk is, the model's
+    remembered encoding is reused instead of running the encoder a second time.
+    """
+    from faster_whisper.audio import pad_or_trim
+
+    model = runtime.model
     chunk = max(chunks[:4], key=lambda c: c.speech_seconds)
     piece = np.array(samples[chunk.start : chunk.end], dtype=np.float32)
-    language, probability, _ = runtime.model.detect_language(piece)
-    return language, float(probability)
+    features = np.stack([pad_or_trim(model.feature_extractor(piece)[..., :-1])])
+    if not model.model.is_multilingual:
+        return "en", 1.0
+    token, probability = model.model.detect_language(model.encode(features))[0][0]
+    return token[2:-2], float(probability)
 
 
 def recognize(

@@ -2,7 +2,9 @@
 
 Usage (from the repo root)::
 
-    .venv/bin/python bench/asr.py                     # read, long and phone sets (~30 min)
+    .venv/bin/python bench/asr.py                     # read, long, joined and phone sets
+    .venv/bin/python bench/asr.py --sets joined --engines parley --max-chunk 30
+    .venv/bin/python bench/asr.py --sets hours --hours 4 --engines parley   # RTF, peak RSS
     .venv/bin/python bench/asr.py --quick             # a few files per set: a smoke test
     .venv/bin/python bench/asr.py --sets read --repeats 5 --save /tmp/asr.json
     .venv/bin/python bench/asr.py --engine parley --set read --json   # one run, JSON out
@@ -10,8 +12,11 @@ Usage (from the repo root)::
 Engines, all on the bundled Whisper base (CTranslate2 int8, 2 threads, beam 5, word times):
 
 - ``parley``: ``decode()`` + ``recognize()`` from parley/pipeline with the settings in the code
-  (batched faster-whisper, batch 8, Silero VAD, temperature 0, no conditioning on previous
-  text, language detected).
+  (Parley's own chunks of at most MAX_CHUNK_SECONDS cut at pauses by a streamed Silero VAD
+  pass, batched faster-whisper, batch 8, temperature 0, no conditioning on previous text,
+  language detected, every chunk checked and failed chunks decoded again sequentially).
+- ``parley-pipeline``: ``process_audio()`` with diarization on (decode, speech, speakers,
+  sentences): the whole pipeline's RTF and peak RSS, for the hours set.
 - ``parley-phone``: the same with ``SpeechOptions(phone=True)`` (Symbl ``mode=phone``).
 - ``plain``: ``WhisperModel(dir, device="cpu", compute_type="int8", cpu_threads=2)
   .transcribe(path, beam_size=5, word_timestamps=True)``, every other option at
@@ -25,7 +30,10 @@ Sets (test data: $PARLEY_TESTDATA or ../shared/testdata; see its MANIFEST.md):
 - ``long``: one recording built from all read files then all phone files, resampled to
   16 kHz with 0.5 s of silence between them (about 14.4 min), written to a temporary WAV;
   its reference is the references joined in the same order.
+- ``joined``: the same 86 recordings, read and phone alternating (so chunks mix both kinds),
+  scored as a whole and part by part, each part only on the words timed inside its span.
 - ``phone``: the 8 kHz Asterisk prompts (30 files, 8 min): Parley default vs mode=phone vs plain.
+- ``hours``: the long recording repeated to ``--hours`` (default 1), for RTF and peak RSS.
 
 WER is corpus-level (sum of edits / sum of reference words) after normalising both sides
 (bench/common.py: Whisper-style, numbers to words). RTF is processing seconds (decoding the
@@ -562,7 +570,8 @@ def report(runs: dict[tuple[str, str], list[dict]], meta: dict, show_text: bool)
         "Whisper base (bundled, CTranslate2 int8), cpu_threads=2, beam 5, word timestamps; "
         f"faster-whisper {meta['faster_whisper']}, ctranslate2 {meta['ctranslate2']}, "
         f"{meta['cpus']} CPUs (shared; 1-min load average {meta['load_start']:.1f} at start, "
-        f"{meta['load_end']:.1f} at end).\n"
+        f"{meta['load_end']:.1f} at end); CT2_FORCE_CPU_ISA={meta.get('isa', 'auto')}; "
+        f"Parley's maximum chunk {meta.get('max_chunk') or 'MAX_CHUNK_SECONDS (default)'} s.\n"
     )
     print_table(rows, sets)
     counts = ", ".join(f"{len(runs[(s, ENGINES[s][0])])} for {s}" for s in sets)
@@ -573,9 +582,10 @@ def report(runs: dict[tuple[str, str], list[dict]], meta: dict, show_text: bool)
         "normalised text (lower case, no punctuation, numbers as words)."
     )
     print(
-        "Parley: batched faster-whisper (batch 8) + Silero VAD, temperature 0, "
-        "condition_on_previous_text=False. plain: faster-whisper defaults otherwise, i.e. "
-        "temperature fallback (0.0–1.0), condition_on_previous_text=True, no VAD."
+        "Parley: own chunks (streamed Silero VAD, cut at pauses), batched faster-whisper "
+        "(batch 8), temperature 0, checked per chunk with a sequential fallback. plain: "
+        "faster-whisper defaults otherwise, i.e. temperature fallback (0.0–1.0), "
+        "condition_on_previous_text=True, no VAD."
     )
     unstable = [f"{s}/{e}" for (s, e), row in rows.items() if not row["stable_across_repeats"]]
     if unstable:

@@ -127,6 +127,7 @@ def frames(
         total = 0
         bad_packets = packets = 0
         limit = int(max_duration * SAMPLE_RATE) if max_duration else None
+        hours = (max_duration or 0) / 3600
         for packet in container.demux(stream):
             packets += 1
             try:
@@ -142,9 +143,7 @@ def frames(
                     total += len(block)
                     yield block
             if limit is not None and total > limit:
-                raise InvalidAudio(
-                    f"The audio is longer than the maximum of {max_duration / 3600:g} hours."
-                )
+                raise InvalidAudio(f"The audio is longer than the maximum of {hours:g} hours.")
         for out in resampler.resample(None):
             yield shaped(out)
     if packets and bad_packets > packets // 2:
@@ -215,12 +214,11 @@ def decode(
 
 
 def _mapping(samples: np.ndarray) -> mmap.mmap | None:
-    base = samples
-    while base is not None and not isinstance(base, mmap.mmap):
-        base = getattr(base, "base", None) if isinstance(base, np.ndarray) else None
-        if isinstance(base, memoryview):
-            base = base.obj
-    return base
+    """The mmap an array's memory belongs to, following views back to it."""
+    base: object = samples
+    while isinstance(base, np.ndarray | memoryview):
+        base = base.base if isinstance(base, np.ndarray) else base.obj
+    return base if isinstance(base, mmap.mmap) else None
 
 
 def release(samples: np.ndarray, start: int, stop: int) -> None:
@@ -243,4 +241,4 @@ def release(samples: np.ndarray, start: int, stop: int) -> None:
 
 
 def _address(mapped: mmap.mmap) -> int:
-    return np.frombuffer(mapped, dtype=np.uint8).__array_interface__["data"][0]
+    return int(np.frombuffer(mapped, dtype=np.uint8).__array_interface__["data"][0])

@@ -202,7 +202,7 @@ def _whisper_class() -> type:
     """
     from faster_whisper import WhisperModel
 
-    class RememberingWhisperModel(WhisperModel):
+    class RememberingWhisperModel(WhisperModel):  # type: ignore[misc]
         _last: tuple[Any, Any] | None = None
 
         def encode(self, features: Any) -> Any:

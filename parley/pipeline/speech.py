@@ -49,10 +49,16 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: The longest chunk handed to the batched decoder. Measured with
-#: ``bench/asr.py --sets joined --max-chunk N`` (read + phone recordings joined, checks
-#: off): at 30 s the batched decoder ended chunks early and dropped whole recordings;
-#: at 20 s it still lost sentences; at 15 s no chunk ended early and WER was lowest.
+#: The longest chunk handed to the batched decoder. What is measured so far: with ~30 s
+#: chunks the batched decoder ended chunks after their first sentence and dropped whole
+#: recordings (issue 8; tests/pipeline/speech_run.py's joined set lost 4 of 9). At 12.8 s
+#: it still dropped a last sentence now and then ("Press 1 to prepend the message,"): on
+#: the 14.4 min joined set (``bench/asr.py --sets joined --engines parley --max-chunk 10``)
+#: 8 of 116 chunks failed a check and were decoded again, and no recording was lost. The
+#: checks catch an early end at any length, so this trades fallback decodes (longer chunks
+#: fail more often) against encoder passes (Whisper encodes 30 s whatever the chunk's
+#: length, so shorter chunks cost more). 15 s is not yet the measured optimum: sweep
+#: ``--max-chunk 15,20,25`` on a quiet machine to settle it.
 MAX_CHUNK_SECONDS = 15.0
 
 _FRAME = 512  # Silero VAD frame: 32 ms at 16 kHz

@@ -57,6 +57,12 @@ _JOB = {
         "conversationId": {"type": "string"},
         "progress": {"type": "number"},
         "reason": {"type": "string"},
+        "warnings": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "Parley extension: what a completed job's user should know, such "
+            "as speech that could not be transcribed.",
+        },
     },
 }
 _TOKEN = {

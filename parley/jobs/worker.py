@@ -142,6 +142,17 @@ def _text_messages(data: dict[str, Any], start: datetime) -> list[TextMessage]:
     return result
 
 
+def _warnings(transcript: Transcript) -> list[str]:
+    """What a completed job tells its user: speech left out is never passed over silently."""
+    if transcript.untranscribed_seconds <= 0:
+        return list(transcript.warnings)
+    total = (
+        f"{transcript.untranscribed_seconds:.1f} s of detected speech could not be "
+        "transcribed; the transcript is incomplete there."
+    )
+    return [total, *transcript.warnings]
+
+
 @dataclass
 class _Result:
     """A job's results, computed and ready for the final transaction."""
@@ -257,7 +268,7 @@ class JobRunner:
         try:
             transcript = self._transcribe(job, options)
             result = self._prepare(job, options, transcript)
-            warnings = list(getattr(transcript, "warnings", ()) or ())
+            warnings = _warnings(transcript)
             self._retrying(lambda: self._commit(job, options, result, warnings), job.id)
             status, reason = JobStatus.COMPLETED, None
         except LostJob:

@@ -27,4 +27,6 @@ def get_job(job_id: str, app_id: AppId, services: ServicesDep) -> dict[str, Any]
         }
         if job.reason:
             body["reason"] = job.reason
+        if job.warnings:  # Parley extension: e.g. speech that could not be transcribed
+            body["warnings"] = list(job.warnings)
         return body

@@ -132,6 +132,10 @@ class Settings(BaseSettings):
     )
     llm_model: str = "default"
     llm_api_key: str | None = None
+    sentence_model: Path | None = Field(
+        None,
+        description="Sentence-embedding dir (model.onnx + tokenizer.json); default bundled.",
+    )
 
     @field_validator("outbound_allow", mode="before")
     @classmethod

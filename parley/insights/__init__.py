@@ -1,41 +1,36 @@
 """Conversation insights: questions, action items, follow-ups, topics, entities, trackers,
 summary, phrases and sentiment, computed from a conversation's stored sentences.
 
-The server imports only what is re-exported here; detectors load spaCy lazily, once.
+The server imports only what is re-exported here. ``schema`` holds the records that go
+in and out, ``compute`` runs the detectors (one module per kind); models load on first
+use, once per process, or up front with :func:`warm`.
 """
 
 from __future__ import annotations
 
-from parley.insights.base import (
+from parley.insights.compute import compute_insights, warm
+from parley.insights.people import person_json
+from parley.insights.schema import (
     ConversationInsights,
     CustomEntity,
     InsightOptions,
+    Item,
     LlmSettings,
     Member,
     Message,
     TrackerSpec,
-    compute_insights,
 )
 
 __all__ = [
     "ConversationInsights",
     "CustomEntity",
     "InsightOptions",
+    "Item",
     "LlmSettings",
     "Member",
     "Message",
     "TrackerSpec",
     "compute_insights",
+    "person_json",
     "warm",
 ]
-
-
-def warm() -> None:
-    """Load spaCy, VADER and the sentence encoder now rather than on the first job."""
-    from parley.insights.context import get_nlp
-    from parley.insights.embeddings import get_encoder
-    from parley.insights.sentiment import _analyzer
-
-    get_nlp()
-    _analyzer()
-    get_encoder()

@@ -21,10 +21,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from parley.ids import numeric_id
-from parley.insights import dates
-from parley.insights.base import Member
-from parley.insights.context import Context, from_member
+from parley.insights import dates, llm
+from parley.insights.context import Context
+from parley.insights.people import person_json
+from parley.insights.schema import Item, Member
+from parley.insights.stable_ids import insight_id
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc, Token
@@ -210,8 +211,43 @@ class ActionCandidate:
     score: float
     definitive: bool
     follow_up: bool
-    assignee: dict = field(default_factory=dict)
+    assignee: dict[str, str | None] = field(default_factory=dict)
     assignee_name: str | None = None
+
+
+#: Words that may precede an imperative's verb ("so please book ...", "Carlos, write ...").
+_IMPERATIVE_LEAD_WORDS = frozenset(
+    ["please", "so", "and", "also", "then", "just", "now", "okay", "ok", "yes", "yeah"]
+)
+
+
+@dataclass(frozen=True)
+class _DocFacts:
+    """Per-message facts every verb of the message needs, computed once per message (not
+    once per verb, which made a long message quadratic)."""
+
+    text_low: str
+    hedge: bool
+    #: index of the first token that rules out an imperative after it
+    first_content: int
+
+    @classmethod
+    def of(cls, doc: Doc) -> _DocFacts:
+        text_low = doc.text.lower()
+        hedge = (
+            any(t.lower_ in HEDGES for t in doc) or "i think" in text_low or "i guess" in text_low
+        )
+        first_content = next(
+            (
+                t.i
+                for t in doc
+                if not t.is_punct
+                and t.pos_ not in {"INTJ", "PROPN", "ADV", "CCONJ"}
+                and t.lower_ not in _IMPERATIVE_LEAD_WORDS
+            ),
+            len(doc),
+        )
+        return cls(text_low, hedge, first_content)
 
 
 def _subject(verb: Token) -> Token | None:
@@ -359,14 +395,14 @@ def _vocative(doc: Doc, names: dict[str, Member]) -> str | None:
     return None
 
 
-def _classify(verb: Token, doc: Doc) -> tuple[str, float, bool] | None:
+def _classify(verb: Token, facts: _DocFacts) -> tuple[str, float, bool] | None:
     """(kind, score, definitive) if ``verb`` heads a task, else None."""
     lemma = verb.lemma_.lower()
     chain = _chain(verb)
     auxes = _aux_words(chain)
     subj = _subject(verb)
     subj_low = subj.lower_ if subj is not None else ""
-    text_low = doc.text.lower()
+    text_low = facts.text_low
     if verb.tag_ not in {"VB", "VBP"} and not (verb.tag_ == "VBG" and "going" in auxes):
         return None
     if _is_negated(verb):
@@ -399,7 +435,7 @@ def _classify(verb: Token, doc: Doc) -> tuple[str, float, bool] | None:
     inverted = subj is not None and any(
         c.dep_ == "aux" and c.i < subj.i for tok in chain for c in tok.children
     )
-    hedge = any(t.lower_ in HEDGES for t in doc) or "i think" in text_low or "i guess" in text_low
+    hedge = facts.hedge
 
     first_person = subj_low in {"i", "we"}
     second_person = subj_low in SECOND_PERSON or (
@@ -446,25 +482,7 @@ def _classify(verb: Token, doc: Doc) -> tuple[str, float, bool] | None:
             verb.dep_ == "ccomp" and verb.head.pos_ != "VERB"
         ):
             return None
-        before = [t for t in doc[: verb.i] if not t.is_punct]
-        if any(
-            t.pos_ not in {"INTJ", "PROPN", "ADV", "CCONJ"}
-            and t.lower_
-            not in {
-                "please",
-                "so",
-                "and",
-                "also",
-                "then",
-                "just",
-                "now",
-                "okay",
-                "ok",
-                "yes",
-                "yeah",
-            }
-            for t in before
-        ):
+        if facts.first_content < verb.i:
             return None
         if lemma in INFO_VERBS or lemma in STATIVE or lemma in {"let", "thank", "have"}:
             return None
@@ -488,7 +506,6 @@ def analyse(ctx: Context) -> list[ActionCandidate]:
     names = {part.lower(): m for m in ctx.members() for part in m.name.split()}
     found: list[ActionCandidate] = []
     for index, doc in enumerate(ctx.docs):
-        low = doc.text.lower()
         if not doc.text.strip() or ACKNOWLEDGEMENTS.match(doc.text.strip()):
             continue
         first = next(
@@ -498,16 +515,18 @@ def analyse(ctx: Context) -> list[ActionCandidate]:
         if first is not None and first.lower_ in {"what", "why", "where", "who", "how", "which"}:
             continue  # wh-questions ask; they do not assign
         best: ActionCandidate | None = None
+        facts = _DocFacts.of(doc)
+        immediate = IMMEDIATE.search(facts.text_low) is not None
         for tok in doc:
             if tok.pos_ not in {"VERB", "AUX"} or tok.dep_ == "aux":
                 continue
-            verdict = _classify(tok, doc)
+            verdict = _classify(tok, facts)
             if verdict is None:
                 continue
             kind, score, definitive = verdict
             if _is_conditional(tok, doc):
                 score, definitive = min(score, 0.45), False
-            if IMMEDIATE.search(low):
+            if immediate:
                 score, definitive = min(score, 0.35), False
             follow = _is_follow_up(tok) or any(
                 _is_follow_up(c) for c in tok.children if c.dep_ == "conj"
@@ -535,41 +554,32 @@ def _assign(cand: ActionCandidate, ctx: Context, doc: Doc, names: dict[str, Memb
     if cand.kind == "commitment":
         member = message.member
         cand.assignee_name = member.name if member else None
-        cand.assignee = _assignee_obj(member, cand.assignee_name)
+        cand.assignee = person_json(member, "assignee", name=cand.assignee_name)
         return
     if cand.kind == "third_party":
         subj = _subject(cand.verb)
         if subj is not None and subj.ent_type_ == "PERSON":
             name = " ".join(t.text for t in subj.subtree if t.ent_type_ == "PERSON")
             cand.assignee_name = name
-            cand.assignee = _assignee_obj(_member_named(name, names), name)
+            cand.assignee = person_json(_member_named(name, names), "assignee", name=name)
         return
     vocative = _vocative(doc, names)
     if vocative:
         member = _member_named(vocative, names)
         cand.assignee_name = member.name if member else vocative
-        cand.assignee = _assignee_obj(member, cand.assignee_name)
+        cand.assignee = person_json(member, "assignee", name=cand.assignee_name)
         return
     speaker = message.member
     for later in ctx.messages[cand.index + 1 : cand.index + 3]:
         if later.member is not None and (speaker is None or later.member.id != speaker.id):
             cand.assignee_name = later.member.name
-            cand.assignee = _assignee_obj(later.member, later.member.name)
+            cand.assignee = person_json(later.member, "assignee")
             return
 
 
-def _assignee_obj(member: Member | None, name: str | None) -> dict:
-    if member is not None:
-        out = {"id": member.id, "name": member.name}
-        if member.email:
-            out["email"] = member.email
-        return out
-    return {"name": name} if name else {}
-
-
-def _entities(cand: ActionCandidate, ctx: Context, doc: Doc) -> tuple[list[dict], str | None]:
+def _entities(cand: ActionCandidate, ctx: Context, doc: Doc) -> tuple[list[Item], str | None]:
     """Person and date tags for the item, and its ``dueBy`` if a future day is named."""
-    tags: list[dict] = []
+    tags: list[Item] = []
     seen: set[int] = set()
     for ent in doc.ents:
         if ent.label_ == "PERSON":
@@ -602,7 +612,7 @@ def _entities(cand: ActionCandidate, ctx: Context, doc: Doc) -> tuple[list[dict]
     today = ctx.today
     if today is not None:
         for found in dates.find_dates(doc.text, today):
-            tag: dict = {
+            tag: Item = {
                 "type": "date",
                 "text": found.text,
                 "offset": found.offset,
@@ -656,20 +666,22 @@ def action_phrase(verb: Token) -> str:
     return tokens[0].doc[tokens[0].i : tokens[-1].i + 1].text
 
 
-def to_json(cand: ActionCandidate, ctx: Context) -> dict:
+def to_json(cand: ActionCandidate, ctx: Context) -> Item:
     """Symbl's action-item / follow-up object."""
     message = ctx.messages[cand.index]
     doc = ctx.docs[cand.index]
     tags, due = _entities(cand, ctx, doc)
-    item: dict = {
-        "id": numeric_id(),
-        "text": message.text.strip(),
-        "type": "follow_up" if cand.follow_up else "action_item",
+    kind = "follow_up" if cand.follow_up else "action_item"
+    text = message.text.strip()
+    item: Item = {
+        "id": insight_id(kind, text, [message.id]),
+        "text": text,
+        "type": kind,
         "score": round(cand.score, 4),
         "messageIds": [message.id],
         "entities": tags,
         "phrases": [{"type": "action_phrase", "text": action_phrase(cand.verb)}],
-        "from": from_member(message.member),
+        "from": person_json(message.member, "from"),
         "definitive": cand.definitive,
         "assignee": cand.assignee,
     }
@@ -678,19 +690,20 @@ def to_json(cand: ActionCandidate, ctx: Context) -> dict:
     return item
 
 
-def detect(ctx: Context) -> tuple[list[dict], list[dict]]:
-    """(action items, follow-ups), unfiltered; tries the LLM first when one is configured."""
-    if ctx.options.llm is not None:
-        from parley.insights import llm
+def detect(
+    ctx: Context, candidates: Sequence[ActionCandidate] | None = None
+) -> tuple[list[Item], list[Item]]:
+    """(action items, follow-ups), unfiltered; tries the LLM first when one is configured.
 
+    ``candidates`` is ``analyse(ctx)`` when the caller already has it (phrases need it too).
+    """
+    if ctx.options.llm is not None:
         via_llm = llm.action_items(ctx)
         if via_llm is not None:
-            ctx.cache["action_items"] = via_llm
             return via_llm
-    items: list[dict] = []
-    follow_ups: list[dict] = []
-    for cand in analyse(ctx):
+    items: list[Item] = []
+    follow_ups: list[Item] = []
+    for cand in analyse(ctx) if candidates is None else candidates:
         obj = to_json(cand, ctx)
         (follow_ups if cand.follow_up else items).append(obj)
-    ctx.cache["action_items"] = (items, follow_ups)
     return items, follow_ups

@@ -6,11 +6,13 @@ vectors out; a sentence's embedding is the mean of its token vectors over the at
 mask, L2-normalised, so the dot product of two embeddings is their cosine similarity.
 
 The model loads lazily, once per process (about 0.3 s), and its sha256 is checked so a
-corrupted or swapped asset fails loudly. ``PARLEY_SENTENCE_MODEL`` (or the ``path``
-argument of :func:`get_encoder`) points at other weights instead: a directory holding
+corrupted or swapped asset fails loudly. The ``path`` argument of :func:`get_encoder` (the
+``sentence_model`` setting, ``PARLEY_SENTENCE_MODEL``, passed down as
+``InsightOptions.sentence_model``) points at other weights instead: a directory holding
 ``model.onnx`` (or exactly one ``*.onnx``) and ``tokenizer.json``, or an ``.onnx`` file with
 ``tokenizer.json`` beside it. Such models are trusted as they are; they may output token
 vectors (``[batch, tokens, dim]``, mean-pooled here) or sentence vectors (``[batch, dim]``).
+Nothing here reads the environment: the caller decides.
 """
 
 from __future__ import annotations
@@ -19,15 +21,17 @@ import functools
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from parley.checksums import ModelChecksumError, sha256_file
 
+if TYPE_CHECKING:
+    import onnxruntime as ort
+
 __all__ = [
     "BUNDLED_SHA256",
-    "ENV_VAR",
     "ModelChecksumError",
     "SentenceEncoder",
     "get_encoder",
@@ -36,7 +40,6 @@ __all__ = [
 ASSETS = Path(__file__).resolve().parent / "assets"
 MODEL_FILE = "all-MiniLM-L6-v2-int8.onnx"
 TOKENIZER_FILE = "tokenizer.json"
-ENV_VAR = "PARLEY_SENTENCE_MODEL"
 #: sha256 of the bundled files, as written to assets/MODELS.md by
 #: tools/convert_sentence_model.py.
 BUNDLED_SHA256 = {
@@ -57,7 +60,7 @@ def _check_bundled(path: Path) -> None:
         raise ModelChecksumError(
             f"sentence model file {path} has sha256 {digest}, expected {expected} "
             "(re-create it with tools/convert_sentence_model.py, or set "
-            f"{ENV_VAR} to use other weights)"
+            "PARLEY_SENTENCE_MODEL to use other weights)"
         )
 
 
@@ -103,7 +106,7 @@ class SentenceEncoder:
         # ASR/diarization stages (measured on 2 cores); the encoder runs in short bursts.
         so.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
-            self._session: Any = ort.InferenceSession(
+            self._session: ort.InferenceSession = ort.InferenceSession(
                 str(model_path), so, providers=["CPUExecutionProvider"]
             )
         except Exception as exc:  # e.g. an onnxruntime too old for 8-bit MatMulNBits
@@ -118,6 +121,7 @@ class SentenceEncoder:
 
     @property
     def dim(self) -> int:
+        """Length of one embedding."""
         return int(self._session.get_outputs()[0].shape[-1])
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
@@ -156,10 +160,9 @@ class SentenceEncoder:
 
 
 def get_encoder(path: str | os.PathLike[str] | None = None) -> SentenceEncoder:
-    """The process-wide encoder: ``path``, else ``$PARLEY_SENTENCE_MODEL``, else the bundled
-    all-MiniLM-L6-v2 (sha256-checked)."""
-    chosen = path if path is not None else os.environ.get(ENV_VAR) or None
-    return _load(str(Path(chosen).expanduser().resolve()) if chosen else None)
+    """The process-wide encoder for ``path``, or for the bundled all-MiniLM-L6-v2
+    (sha256-checked) when ``path`` is None."""
+    return _load(str(Path(path).expanduser().resolve()) if path is not None else None)
 
 
 @functools.lru_cache(maxsize=4)

@@ -13,11 +13,11 @@ import re
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
-from parley.ids import numeric_id
 from parley.insights import dates
-from parley.insights.base import CustomEntity, Message
 from parley.insights.context import Context
 from parley.insights.pii import find_pii
+from parley.insights.schema import CustomEntity, Item, Message
+from parley.insights.stable_ids import insight_id, make_unique
 
 __all__ = ["custom_matches", "detect"]
 
@@ -86,11 +86,11 @@ def _iso(ctx: Context, seconds: float) -> str | None:
     return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
 
 
-def _ref(message: Message, offset: int) -> dict:
+def _ref(message: Message, offset: int) -> Item:
     return {"id": message.id, "text": message.text, "offset": offset}
 
 
-def _match_ref(ctx: Context, message: Message, offset: int) -> dict:
+def _match_ref(ctx: Context, message: Message, offset: int) -> Item:
     ref = _ref(message, offset)
     start, end = _iso(ctx, message.start), _iso(ctx, message.end)
     if start is not None:
@@ -104,7 +104,7 @@ class _Grouper:
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
-        self.items: dict[tuple[str, str, str], dict] = {}
+        self.items: dict[tuple[str, str, str], Item] = {}
 
     def add(
         self,
@@ -117,7 +117,7 @@ class _Grouper:
         value: str | None = None,
         category: str = "Managed",
         custom_type: str | None = None,
-        extra: dict | None = None,
+        extra: Item | None = None,
         detected: str | None = None,
     ) -> None:
         value = value if value is not None else text
@@ -126,7 +126,7 @@ class _Grouper:
         entity = self.items.get(key)
         if entity is None:
             entity = {
-                "id": numeric_id(),
+                "id": "",  # derived from the final mentions in result()
                 "type": etype,
                 "subType": sub_type,
                 "category": category,
@@ -149,8 +149,13 @@ class _Grouper:
             entity["matches"].append(match)
         match["messageRefs"].append(_match_ref(self.ctx, message, offset))
 
-    def result(self) -> list[dict]:
-        return list(self.items.values())
+    def result(self) -> list[Item]:
+        """The entities, each with an id from its type, value and the messages naming it."""
+        out = list(self.items.values())
+        for (etype, sub_type, value), entity in self.items.items():
+            refs = dict.fromkeys(r["id"] for r in entity["messageRefs"])
+            entity["id"] = insight_id(f"entity:{etype}:{sub_type}", value, refs)
+        return list(make_unique(out))
 
 
 def _custom_pattern(text: str) -> re.Pattern[str]:
@@ -201,7 +206,7 @@ def _builtin(ctx: Context, grouper: _Grouper) -> None:
                 continue
             etype, sub_type = _NER[label]
             value: str | None = None
-            extra: dict | None = None
+            extra: Item | None = None
             if etype == "date":
                 resolved = dates.resolve(text, today) if today is not None else None
                 if resolved is None and (
@@ -229,7 +234,9 @@ def _builtin(ctx: Context, grouper: _Grouper) -> None:
                 etype=etype,
                 sub_type=sub_type,
                 text=text,
-                offset=message.text.find(text, start) if text in message.text else start,
+                # Bounded search: the span is where the text is (a whole-message search per
+                # entity made a long message quadratic).
+                offset=_offset(message.text, text, start, end),
                 value=value,
                 extra=extra,
             )
@@ -243,7 +250,12 @@ def _builtin(ctx: Context, grouper: _Grouper) -> None:
                 taken.append((tok.idx, tok.idx + len(tok.text)))
 
 
-def detect(ctx: Context, *, builtin: bool) -> list[dict]:
+def _offset(message_text: str, text: str, start: int, end: int) -> int:
+    found = message_text.find(text, start, end)
+    return found if found >= 0 else start
+
+
+def detect(ctx: Context, *, builtin: bool) -> list[Item]:
     """Custom entities always; built-in ones only when ``builtin`` (``detectEntities``)."""
     grouper = _Grouper(ctx)
     for spec, message, offset, text in custom_matches(ctx.messages, ctx.options.custom_entities):

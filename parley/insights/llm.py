@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from datetime import date
+from typing import Any
 
-from parley.ids import numeric_id
 from parley.insights import dates
-from parley.insights.base import LlmSettings, Member
-from parley.insights.context import Context, from_member
+from parley.insights.context import Context
+from parley.insights.people import person_json
+from parley.insights.schema import Item, LlmSettings, Member
+from parley.insights.stable_ids import insight_id
 
 __all__ = ["action_items", "chat", "completions_url", "summary"]
 
@@ -21,9 +22,12 @@ log = logging.getLogger("parley.insights.llm")
 
 #: Long transcripts are sent in windows so a request stays well inside small context sizes.
 MAX_LINES_PER_CALL = 250
+#: A longer message is cut in the prompt (a pasted document must not blow the context).
+MAX_LINE_CHARS = 2_000
 
 
 def completions_url(base_url: str) -> str:
+    """The chat-completions URL under ``base_url`` (with or without ``/v1``)."""
     base = base_url.rstrip("/")
     return base + ("/chat/completions" if base.endswith("/v1") else "/v1/chat/completions")
 
@@ -35,7 +39,7 @@ def chat(settings: LlmSettings, system: str, user: str) -> str:
     headers = {"Content-Type": "application/json"}
     if settings.api_key:
         headers["Authorization"] = f"Bearer {settings.api_key}"
-    body = {
+    body: dict[str, Any] = {
         "model": settings.model,
         "temperature": 0,
         "messages": [{"role": "system", "content": system}, {"role": "user", "content": user}],
@@ -47,12 +51,16 @@ def chat(settings: LlmSettings, system: str, user: str) -> str:
     return str(response.json()["choices"][0]["message"]["content"])
 
 
-def _parse_json(reply: str) -> dict:
-    """The JSON object in a reply, tolerating code fences and surrounding prose."""
-    match = re.search(r"\{.*\}", reply, re.DOTALL)
-    if match is None:
+def _parse_json(reply: str) -> dict[str, Any]:
+    """The JSON object in a reply, tolerating code fences and surrounding prose.
+
+    From the first ``{`` to the last ``}``: found with two scans, not a regex search,
+    which is quadratic on a reply full of ``{``.
+    """
+    start, end = reply.find("{"), reply.rfind("}")
+    if start < 0 or end < start:
         raise ValueError("no JSON object in reply")
-    data = json.loads(match.group())
+    data = json.loads(reply[start : end + 1])
     if not isinstance(data, dict):
         raise ValueError("reply is not a JSON object")
     return data
@@ -63,7 +71,7 @@ def _transcript(ctx: Context, start: int, stop: int) -> str:
     for i in range(start, stop):
         m = ctx.messages[i]
         who = m.member.name if m.member else "Unknown"
-        lines.append(f"[{i}] {who}: {m.text.strip()}")
+        lines.append(f"[{i}] {who}: {m.text.strip()[:MAX_LINE_CHARS]}")
     return "\n".join(lines)
 
 
@@ -88,13 +96,14 @@ def _member_by_name(ctx: Context, name: str | None) -> Member | None:
     return None
 
 
-def action_items(ctx: Context) -> tuple[list[dict], list[dict]] | None:
+def action_items(ctx: Context) -> tuple[list[Item], list[Item]] | None:
+    """(action items, follow-ups) written by the endpoint, or None to use the rules."""
     settings = ctx.options.llm
     if settings is None:
         return None
     today = ctx.today
-    items: list[dict] = []
-    follow_ups: list[dict] = []
+    items: list[Item] = []
+    follow_ups: list[Item] = []
     try:
         for start in range(0, len(ctx.messages), MAX_LINES_PER_CALL):
             stop = min(len(ctx.messages), start + MAX_LINES_PER_CALL)
@@ -108,22 +117,17 @@ def action_items(ctx: Context) -> tuple[list[dict], list[dict]] | None:
                 kind = "follow_up" if raw.get("type") == "follow_up" else "action_item"
                 name = raw.get("assignee") or None
                 member = _member_by_name(ctx, name)
-                assignee: dict = {}
-                if member is not None:
-                    assignee = {"id": member.id, "name": member.name}
-                    if member.email:
-                        assignee["email"] = member.email
-                elif name:
-                    assignee = {"name": str(name)}
-                item: dict = {
-                    "id": numeric_id(),
-                    "text": str(raw.get("text") or message.text).strip(),
+                assignee = person_json(member, "assignee", name=str(name) if name else None)
+                text = str(raw.get("text") or message.text).strip()
+                item: Item = {
+                    "id": insight_id(kind, text, [message.id]),
+                    "text": text,
                     "type": kind,
                     "score": 0.9,
                     "messageIds": [message.id],
                     "entities": _date_tags(ctx, message.text),
                     "phrases": [],
-                    "from": from_member(message.member),
+                    "from": person_json(message.member, "from"),
                     "definitive": bool(raw.get("definitive", True)),
                     "assignee": assignee,
                 }
@@ -138,7 +142,7 @@ def action_items(ctx: Context) -> tuple[list[dict], list[dict]] | None:
     return items, follow_ups
 
 
-def _date_tags(ctx: Context, text: str) -> list[dict]:
+def _date_tags(ctx: Context, text: str) -> list[Item]:
     today = ctx.today
     if today is None:
         return []
@@ -155,11 +159,12 @@ _SUMMARY_PROMPT = (
 )
 
 
-def summary(ctx: Context) -> list[dict] | None:
+def summary(ctx: Context) -> list[Item] | None:
+    """Summary items written by the endpoint, or None to use the offline summary."""
     settings = ctx.options.llm
     if settings is None:
         return None
-    out: list[dict] = []
+    out: list[Item] = []
     try:
         for start in range(0, len(ctx.messages), MAX_LINES_PER_CALL):
             stop = min(len(ctx.messages), start + MAX_LINES_PER_CALL)
@@ -169,11 +174,12 @@ def summary(ctx: Context) -> list[dict] | None:
                 text = str(raw["text"]).strip()
                 if not text:
                     continue
+                ref_ids = [ctx.messages[i].id for i in refs]
                 out.append(
                     {
-                        "id": numeric_id(),
+                        "id": insight_id("summary", "llm", ref_ids),
                         "text": text,
-                        "messageRefs": [{"id": ctx.messages[i].id} for i in refs],
+                        "messageRefs": [{"id": mid} for mid in ref_ids],
                     }
                 )
     except Exception as exc:  # any failure means "use the offline summary"

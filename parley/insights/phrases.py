@@ -7,15 +7,23 @@ Here that is the verb phrase of every detected task plus money amounts with thei
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from parley.insights import action_items
+from parley.insights.action_items import ActionCandidate
 from parley.insights.context import Context
+from parley.insights.schema import Item
 
 __all__ = ["detect"]
 
 
-def detect(ctx: Context) -> dict[str, list[dict]]:
-    """Message id -> phrases; messages without a phrase are left out."""
-    out: dict[str, list[dict]] = {}
+def detect(ctx: Context, candidates: Sequence[ActionCandidate]) -> dict[str, list[Item]]:
+    """Message id -> phrases; messages without a phrase are left out.
+
+    ``candidates`` is the action analysis (``action_items.analyse``) already run for the
+    action items, so the dependency walk is not done twice.
+    """
+    out: dict[str, list[Item]] = {}
 
     def add(message_id: str, text: str) -> None:
         text = text.strip(" ,.")
@@ -25,7 +33,7 @@ def detect(ctx: Context) -> dict[str, list[dict]]:
         if all(p["text"] != text for p in items):
             items.append({"type": "action_phrase", "text": text})
 
-    for cand in action_items.analyse(ctx):
+    for cand in candidates:
         if cand.score >= ctx.options.confidence_threshold:
             add(ctx.messages[cand.index].id, action_items.action_phrase(cand.verb))
     for message, doc in zip(ctx.messages, ctx.docs, strict=True):

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from parley.ids import numeric_id
-from parley.insights.context import Context, from_member
+from parley.insights.context import Context
+from parley.insights.people import person_json
+from parley.insights.schema import Item
+from parley.insights.stable_ids import insight_id
 
 if TYPE_CHECKING:
     from spacy.tokens import Doc, Span
@@ -263,25 +265,25 @@ def question_score(doc: Doc | Span, names: frozenset[str] = frozenset()) -> floa
     return 0.0
 
 
-def detect(ctx: Context) -> list[dict]:
+def detect(ctx: Context) -> list[Item]:
     """All questions in Symbl's shape (unfiltered; the caller applies the threshold)."""
     names = frozenset(
         part.lower() for member in ctx.members() for part in member.name.split() if part
     )
-    found: list[dict] = []
+    found: list[Item] = []
     for message, doc in zip(ctx.messages, ctx.docs, strict=True):
         score = question_score(doc, names)
         if score <= 0.0:
             continue
+        text = message.text.strip()
         found.append(
             {
-                "id": numeric_id(),
-                "text": message.text.strip(),
+                "id": insight_id("question", text, [message.id]),
+                "text": text,
                 "type": "question",
                 "score": score,
                 "messageIds": [message.id],
-                "from": from_member(message.member),
+                "from": person_json(message.member, "from"),
             }
         )
-    ctx.cache["questions"] = found
     return found

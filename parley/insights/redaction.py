@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
+from parley.insights.context import parse_one
 from parley.insights.pii import find_pii
 
 __all__ = ["MASK", "REDACTABLE_TYPES", "redact", "redaction_spans"]
@@ -50,9 +51,8 @@ def redaction_spans(
     spans = [(m.start, m.end, m.kind) for m in find_pii(text) if m.kind in wanted]
     ner_wanted = {label for label, kind in _NER_TYPES.items() if kind in wanted}
     if ner_wanted and any(ch.isalpha() for ch in text):
-        from parley.insights.context import get_nlp
-
-        doc = get_nlp()(text)
+        # All of it, in pieces: a name past the analysis limit must still be masked.
+        doc = parse_one(text, max_chars=None)
         for ent in doc.ents:
             if ent.label_ not in ner_wanted:
                 continue

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from parley.ids import numeric_id
-from parley.insights import topics as topics_mod
+from parley.insights import llm
 from parley.insights.context import Context
+from parley.insights.schema import Item
+from parley.insights.stable_ids import insight_id
 
 __all__ = ["detect"]
 
@@ -23,25 +24,26 @@ def _segments(n: int) -> list[range]:
     return [range(i, min(n, i + size)) for i in range(0, n, size)]
 
 
-def detect(ctx: Context, actions: Sequence[dict] = ()) -> list[dict]:
-    """Summary items ``{id, text, messageRefs:[{id}]}``, in conversation order."""
-    if ctx.options.llm is not None:
-        from parley.insights import llm
+def detect(ctx: Context, topics: Sequence[Item], actions: Sequence[Item] = ()) -> list[Item]:
+    """Summary items ``{id, text, messageRefs:[{id}]}``, in conversation order.
 
+    ``topics`` are all the conversation's topics (before the confidence threshold), and
+    ``actions`` its action items and follow-ups, as the other detectors found them.
+    An item's id comes from the messages it is drawn from, so renaming a speaker (which
+    rewrites the text) keeps it.
+    """
+    if ctx.options.llm is not None:
         via_llm = llm.summary(ctx)
         if via_llm is not None:
             return via_llm
     if not ctx.messages:
         return []
-    topic_list = ctx.cache.get("topics")
-    if topic_list is None:
-        topic_list = topics_mod.detect(ctx)
     topic_weight: dict[str, float] = {}
-    for topic in topic_list:  # type: ignore[union-attr]
+    for topic in topics:
         for mid in topic["messageIds"]:
             topic_weight[mid] = topic_weight.get(mid, 0.0) + topic["score"]
     action_ids = {mid for item in actions for mid in item["messageIds"]}
-    out: list[dict] = []
+    out: list[Item] = []
     for seg in _segments(len(ctx.messages)):
         best, best_score = None, 0.0
         for i in seg:
@@ -58,18 +60,25 @@ def detect(ctx: Context, actions: Sequence[dict] = ()) -> list[dict]:
             text = message.text.strip()
             if message.member is not None:
                 text = f"{message.member.name}: {text}"
-            out.append({"id": numeric_id(), "text": text, "messageRefs": [{"id": message.id}]})
+            out.append(
+                {
+                    "id": insight_id("summary", "extract", [message.id]),
+                    "text": text,
+                    "messageRefs": [{"id": message.id}],
+                }
+            )
     if actions:
         parts = []
         for item in actions[:8]:
             who = item.get("assignee", {}).get("name")
             phrase = item["phrases"][0]["text"] if item.get("phrases") else item["text"]
             parts.append(f"{who} will {phrase}" if who else phrase)
+        refs = [mid for item in actions[:8] for mid in item["messageIds"]]
         out.append(
             {
-                "id": numeric_id(),
+                "id": insight_id("summary", "next_steps", refs),
                 "text": "Next steps: " + "; ".join(parts) + ".",
-                "messageRefs": [{"id": mid} for item in actions[:8] for mid in item["messageIds"]],
+                "messageRefs": [{"id": mid} for mid in refs],
             }
         )
     return out

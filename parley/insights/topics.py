@@ -14,16 +14,18 @@ import functools
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from parley.ids import numeric_id
 from parley.insights import sentiment
 from parley.insights.context import Context
+from parley.insights.schema import Item
+from parley.insights.stable_ids import insight_id
 
 if TYPE_CHECKING:
     from spacy.tokens import Span
+    from yake import KeywordExtractor
 
-__all__ = ["detect"]
+__all__ = ["detect", "warm"]
 
 _GENERIC = frozenset(
     "thing things way lot bit time today tomorrow yesterday everyone anyone someone something "
@@ -51,10 +53,15 @@ class _Candidate:
 
 
 @functools.lru_cache(maxsize=1)
-def _yake() -> Any:
+def _yake() -> KeywordExtractor:
     import yake
 
     return yake.KeywordExtractor(lan="en", n=3, top=40, dedupLim=0.9)
+
+
+def warm() -> None:
+    """Build the keyword extractor (its stop-word lists) ahead of the first job."""
+    _yake()
 
 
 def _reduce(chunk: Span) -> tuple[tuple[str, ...], str] | None:
@@ -111,7 +118,7 @@ def _reduce(chunk: Span) -> tuple[tuple[str, ...], str] | None:
     return key, surface
 
 
-def detect(ctx: Context) -> list[dict]:
+def detect(ctx: Context) -> list[Item]:
     """Topics in Symbl's shape, strongest first (unfiltered)."""
     candidates: dict[str, _Candidate] = {}
     for idx, doc in enumerate(ctx.docs):
@@ -131,9 +138,10 @@ def detect(ctx: Context) -> list[dict]:
                 cand.speakers.add(member.id if member else "")
     if not candidates:
         return []
-    text = " ".join(m.text for m in ctx.messages)
+    # The parsed text: a huge message counts only as far as it was parsed (context.py).
+    text = " ".join(doc.text for doc in ctx.docs)
     yake_scores = {kw.lower(): score for kw, score in _yake().extract_keywords(text)}
-    yake_best = {}
+    yake_best: dict[str, float] = {}
     for phrase, score in yake_scores.items():
         for cand_key in candidates:
             if cand_key in phrase or phrase in cand_key:
@@ -154,7 +162,7 @@ def detect(ctx: Context) -> list[dict]:
     if not ranked:
         return []
     top = weight(ranked[0])
-    out: list[dict] = []
+    out: list[Item] = []
     for cand in ranked:
         ids = [ctx.messages[i].id for i in sorted(cand.message_idx)]
         score = 0.35 + 0.64 * (weight(cand) / top)
@@ -165,7 +173,7 @@ def detect(ctx: Context) -> list[dict]:
         ]
         out.append(
             {
-                "id": numeric_id(),
+                "id": insight_id("topic", cand.key, ids),
                 "text": cand.text,
                 "type": "topic",
                 "score": round(score, 4),

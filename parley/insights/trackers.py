@@ -22,15 +22,22 @@ many false alarms. The threshold sits well above every non-matching sentence of 
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from parley.insights.base import TrackerSpec
-from parley.insights.context import Context, get_nlp
+from parley.insights.context import Context, parse_one
+from parley.insights.embeddings import get_encoder
+from parley.insights.schema import Item, TrackerSpec
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc
 
 __all__ = [
     "MAX_TERMS",
@@ -55,11 +62,14 @@ _ALLOWED = re.compile(r"^[\w\s.'\-]+$")
 #: bench conversations 01-07: the highest non-matching sentence scores 0.44 there and the
 #: two labelled loose paraphrases 0.29-0.32, so catching those would cost 30+ false alarms;
 #: 0.6 keeps a wide margin and still finds close rewordings. Other weights (set through
-#: ``PARLEY_SENTENCE_MODEL``) have their own similarity scale and may need another value.
+#: the ``sentence_model`` setting) have their own similarity scale and may need another value.
 SEMANTIC_THRESHOLD = 0.6
 #: A message is also compared clause by clause (split at , ; : and dashes) so that a
 #: paraphrase inside a long sentence is not diluted; clauses shorter than this are skipped.
 _MIN_CLAUSE_WORDS = 3
+#: At most this many clauses of one message are embedded (a pasted document with thousands
+#: of commas would otherwise cost thousands of encoder runs).
+_MAX_CLAUSES = 32
 _CLAUSE_SPLIT = re.compile(r"[,;:\u2014\u2013]|\s-\s")
 
 #: Groups of interchangeable words for paraphrase matching (lemmas, lower case).
@@ -169,7 +179,7 @@ def _compile(phrase: str) -> _Phrase:
     """Parse a vocabulary phrase once per process."""
     body = r"\s+".join(re.escape(w) for w in phrase.split())
     exact = re.compile(rf"(?<!\w){body}(?!\w)", re.IGNORECASE)
-    doc = get_nlp()(phrase)
+    doc = parse_one(phrase)
     tokens = [t for t in doc if not t.is_punct]
     lemmas = tuple(t.lemma_.lower() for t in tokens)
     content: list[frozenset[str]] = []
@@ -184,7 +194,7 @@ def _compile(phrase: str) -> _Phrase:
     return _Phrase(phrase, exact, lemmas, tuple(content), len(tokens))
 
 
-def _doc_keys(doc: Sequence) -> list[tuple[int, frozenset[str]]]:
+def _doc_keys(doc: Doc) -> list[tuple[int, frozenset[str]]]:
     out: list[tuple[int, frozenset[str]]] = []
     for t in doc:
         if t.is_punct:
@@ -201,23 +211,24 @@ def _doc_keys(doc: Sequence) -> list[tuple[int, frozenset[str]]]:
 def match_phrase(
     phrase: str,
     text: str,
-    doc: Sequence | None = None,
+    doc: Doc | None = None,
     *,
     semantic_threshold: float | None = SEMANTIC_THRESHOLD,
+    sentence_model: Path | None = None,
 ) -> int | None:
     """Where ``phrase`` occurs in ``text``: the offset for an exact match, -1 for an
     inflected or paraphrased one, None if absent. ``semantic_threshold=None`` turns the
-    embedding comparison (level 4) off."""
+    embedding comparison (level 4) off; ``sentence_model`` picks other weights for it."""
     compiled = _compile(phrase)
     found = compiled.exact.search(text)
     if found:
         return found.start()
     if doc is None:
-        doc = get_nlp()(text)
+        doc = parse_one(text)
     if _fuzzy(compiled, _doc_keys(doc)):
         return -1
     if semantic_threshold is not None:
-        index = _SemanticIndex([text])
+        index = _SemanticIndex([text], sentence_model)
         if index.similarity(index.embed([phrase]))[0, 0] >= semantic_threshold:
             return -1
     return None
@@ -226,17 +237,15 @@ def match_phrase(
 def _units(text: str) -> list[str]:
     """The message itself and, if it has several, its clauses."""
     clauses = [c.strip() for c in _CLAUSE_SPLIT.split(text)]
-    clauses = [c for c in clauses if len(c.split()) >= _MIN_CLAUSE_WORDS]
+    clauses = [c for c in clauses if len(c.split()) >= _MIN_CLAUSE_WORDS][:_MAX_CLAUSES]
     return [text, *clauses] if len(clauses) > 1 else [text]
 
 
 class _SemanticIndex:
     """Sentence embeddings of every message and clause, computed once per conversation."""
 
-    def __init__(self, texts: Sequence[str]) -> None:
-        from parley.insights.embeddings import get_encoder  # lazy: loads onnxruntime
-
-        self._encoder = get_encoder()
+    def __init__(self, texts: Sequence[str], sentence_model: Path | None = None) -> None:
+        self._encoder = get_encoder(sentence_model)
         units: list[str] = []
         starts: list[int] = []
         for text in texts:
@@ -246,6 +255,7 @@ class _SemanticIndex:
         self._vectors = self._encoder.encode(units)
 
     def embed(self, phrases: Sequence[str]) -> np.ndarray:
+        """Embeddings of vocabulary phrases, comparable with the messages'."""
         return self._encoder.encode(phrases)
 
     def similarity(self, phrase_vectors: np.ndarray) -> np.ndarray:
@@ -256,58 +266,62 @@ class _SemanticIndex:
         return np.maximum.reduceat(sims, self._starts, axis=1)
 
 
+def _near(hits: list[int], anchor: int, window: int) -> bool:
+    """Is some position in the sorted ``hits`` within ``window`` of ``anchor``?"""
+    i = bisect.bisect_left(hits, anchor - window)
+    return i < len(hits) and hits[i] <= anchor + window
+
+
 def _fuzzy(phrase: _Phrase, keys: list[tuple[int, frozenset[str]]]) -> bool:
     window = phrase.length + 4
     hits_per_word: list[list[int]] = []
     for wanted in phrase.content:
-        hits = [i for i, k in keys if k & wanted]
+        hits = [i for i, k in keys if k & wanted]  # in token order, so sorted
         if not hits:
             return False
         hits_per_word.append(hits)
     if len(hits_per_word) == 1:
         return True
-    # Some choice of one position per word must fit inside the window.
-    for anchor in hits_per_word[0]:
-        if all(any(abs(h - anchor) <= window for h in hits) for hits in hits_per_word[1:]):
-            return True
-    return False
+    # Some choice of one position per word must fit inside the window (binary search per
+    # word, so a long message full of one word stays n log n).
+    return any(
+        all(_near(hits, anchor, window) for hits in hits_per_word[1:])
+        for anchor in hits_per_word[0]
+    )
 
 
 def detect(
     ctx: Context,
     specs: Iterable[TrackerSpec],
-    insights: Sequence[dict],
+    insights: Sequence[Item],
     *,
     semantic_threshold: float | None = SEMANTIC_THRESHOLD,
-) -> list[dict]:
+) -> list[Item]:
     """Trackers with at least one match, in Symbl's trackers-detected shape.
 
-    Every message is embedded once (``ctx.cache["sentence_index"]``) and every distinct
-    vocabulary phrase once; ``semantic_threshold=None`` skips the embedding level.
+    Every message is embedded once and every distinct vocabulary phrase once;
+    ``semantic_threshold=None`` skips the embedding level.
     """
     specs = list(specs)
-    by_message: dict[str, list[dict]] = {}
+    by_message: dict[str, list[Item]] = {}
     for item in insights:
         for mid in item.get("messageIds", []):
             by_message.setdefault(mid, []).append(item)
     doc_keys = [_doc_keys(doc) for doc in ctx.docs]
     semantic: dict[str, np.ndarray] = {}
     if semantic_threshold is not None and ctx.messages:
-        index = ctx.cache.get("sentence_index")
-        if not isinstance(index, _SemanticIndex):
-            index = _SemanticIndex([m.text for m in ctx.messages])
-            ctx.cache["sentence_index"] = index
+        index = _SemanticIndex([m.text for m in ctx.messages], ctx.options.sentence_model)
         phrases = list(dict.fromkeys(p for spec in specs for p in spec.vocabulary))
         sims = index.similarity(index.embed(phrases))
         semantic = {p: row >= semantic_threshold for p, row in zip(phrases, sims, strict=True)}
-    out: list[dict] = []
+    out: list[Item] = []
     for spec in specs:
-        matches: list[dict] = []
+        matches: list[Item] = []
         for phrase in spec.vocabulary:
             compiled = _compile(phrase)
             close = semantic.get(phrase)
-            refs: list[dict] = []
-            insight_refs: list[dict] = []
+            refs: list[Item] = []
+            insight_refs: list[Item] = []
             for i, (message, keys) in enumerate(zip(ctx.messages, doc_keys, strict=True)):
                 exact = compiled.exact.search(message.text)
                 if exact:

@@ -13,9 +13,8 @@ from parley.insights.embeddings import ModelChecksumError, get_encoder
 
 
 @pytest.fixture
-def fresh_cache(monkeypatch: pytest.MonkeyPatch):
-    """Forget loaded encoders before and after, and ignore any user override."""
-    monkeypatch.delenv(embeddings.ENV_VAR, raising=False)
+def fresh_cache():
+    """Forget loaded encoders before and after."""
     embeddings._load.cache_clear()
     yield
     embeddings._load.cache_clear()
@@ -58,15 +57,31 @@ def test_missing_bundled_file_raises(
         get_encoder()
 
 
-def test_env_var_points_at_other_weights(
+def test_a_path_points_at_other_weights(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_cache
 ) -> None:
     (tmp_path / "model.onnx").symlink_to(embeddings.ASSETS / embeddings.MODEL_FILE)
     (tmp_path / "tokenizer.json").symlink_to(embeddings.ASSETS / embeddings.TOKENIZER_FILE)
-    monkeypatch.setenv(embeddings.ENV_VAR, str(tmp_path))
-    enc = get_encoder()
+    # The package takes the path it is given and never reads the environment.
+    monkeypatch.setenv("PARLEY_SENTENCE_MODEL", str(tmp_path / "nowhere"))
+    assert get_encoder().model_path == embeddings.ASSETS / embeddings.MODEL_FILE
+    enc = get_encoder(tmp_path)
     assert enc.model_path == tmp_path / "model.onnx"
     assert enc.encode(["hello"]).shape == (1, 384)
-    monkeypatch.setenv(embeddings.ENV_VAR, str(tmp_path / "nowhere"))
     with pytest.raises(FileNotFoundError, match="sentence model not found"):
-        get_encoder()
+        get_encoder(tmp_path / "nowhere")
+
+
+def test_the_setting_reaches_tracker_matching(tmp_path: Path, fresh_cache) -> None:
+    """``InsightOptions.sentence_model`` is the encoder the tracker level 4 uses."""
+    from parley.config import Settings
+    from parley.insights import InsightOptions, TrackerSpec, compute_insights
+
+    from .conftest import make_messages
+
+    settings = Settings(sentence_model=tmp_path / "missing")
+    specs = (TrackerSpec("1", "Cancellation", ("cancel my subscription",)),)
+    msgs = make_messages(("A", "I want to end my subscription."))
+    options = InsightOptions(trackers=specs, sentence_model=settings.sentence_model)
+    with pytest.raises(FileNotFoundError, match="sentence model not found"):
+        compute_insights(msgs, options)

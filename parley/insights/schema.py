@@ -1,0 +1,127 @@
+"""The insight stage's data contract: what goes in and what comes out.
+
+The server hands over the stored sentences of one conversation and the job's options and
+gets back JSON-ready dicts in Symbl's item shapes. Everything here is plain data so the
+stage can run in a worker process and its output can be stored as-is. Detectors import
+these records; the orchestrator that runs them is ``compute.py``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeAlias
+
+__all__ = [
+    "ConversationInsights",
+    "CustomEntity",
+    "InsightOptions",
+    "Item",
+    "LlmSettings",
+    "Member",
+    "Message",
+    "TrackerSpec",
+]
+
+#: One insight (question, action item, topic, entity, ...) in Symbl's JSON shape.
+Item: TypeAlias = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Member:
+    """A conversation participant; ``email`` becomes ``userId`` in insight ``from`` objects."""
+
+    id: str
+    name: str
+    email: str | None = None
+
+
+@dataclass(frozen=True)
+class Message:
+    """One stored sentence of the conversation (times in seconds from its start)."""
+
+    id: str
+    text: str
+    start: float
+    end: float
+    member: Member | None = None
+
+
+@dataclass(frozen=True)
+class TrackerSpec:
+    """A tracker to detect: its vocabulary should already have passed ``validate_vocabulary``."""
+
+    id: str
+    name: str
+    vocabulary: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CustomEntity:
+    """A user-defined entity (Symbl's ``entities`` option): ``text`` is what to look for."""
+
+    custom_type: str
+    text: str
+    value: str | None = None
+
+
+@dataclass(frozen=True)
+class LlmSettings:
+    """An OpenAI-compatible chat endpoint; ``base_url`` may or may not end in ``/v1``."""
+
+    base_url: str
+    model: str
+    api_key: str | None = None
+    timeout: float = 60.0
+
+
+@dataclass(frozen=True)
+class InsightOptions:
+    """Job options that change what the insight stage produces.
+
+    Attributes:
+        confidence_threshold: minimum ``score`` for action items, follow-ups, topics and
+            questions (Symbl's ``confidenceThreshold``).
+        reference_time: when the conversation started (UTC); relative dates such as
+            "tomorrow" or "Friday" are resolved against it. Without it, dates are left
+            unresolved (no ``dueBy``, no date ``value``).
+        timezone_offset_minutes: minutes *east* of UTC of the speakers' local time
+            (UTC-7 is -420); used to decide which day "tomorrow" is and to express
+            ``dueBy`` as local midnight in UTC.
+        llm: when set, action items and the summary are asked of this endpoint first;
+            any failure falls back to the offline rules.
+        sentence_model: other sentence-embedding weights for tracker paraphrases (a
+            directory with ``model.onnx`` + ``tokenizer.json``); None = the bundled
+            all-MiniLM-L6-v2.
+    """
+
+    confidence_threshold: float = 0.5
+    detect_entities: bool = False
+    detect_phrases: bool = False
+    enable_summary: bool = False
+    custom_entities: tuple[CustomEntity, ...] = ()
+    trackers: tuple[TrackerSpec, ...] = ()
+    reference_time: datetime | None = None
+    timezone_offset_minutes: int = 0
+    llm: LlmSettings | None = None
+    sentence_model: Path | None = None
+
+
+@dataclass
+class ConversationInsights:
+    """Everything the stage found, already in Symbl's JSON item shapes.
+
+    Item ids are derived from each item's kind, content and message ids, so computing the
+    same conversation again (after a rename, a tracker change, a re-run) keeps them.
+    """
+
+    questions: list[Item] = field(default_factory=list)
+    action_items: list[Item] = field(default_factory=list)
+    follow_ups: list[Item] = field(default_factory=list)
+    topics: list[Item] = field(default_factory=list)
+    entities: list[Item] = field(default_factory=list)
+    trackers: list[Item] = field(default_factory=list)
+    summary: list[Item] = field(default_factory=list)
+    phrases: dict[str, list[Item]] = field(default_factory=dict)
+    sentiments: dict[str, Item] = field(default_factory=dict)

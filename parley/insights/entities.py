@@ -9,6 +9,7 @@ with five message references.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
@@ -19,7 +20,13 @@ from parley.insights.pii import find_pii
 from parley.insights.schema import CustomEntity, Item, Message
 from parley.insights.stable_ids import insight_id, make_unique
 
-__all__ = ["custom_matches", "detect"]
+__all__ = ["MAX_CUSTOM_CHARS", "custom_matches", "detect"]
+
+log = logging.getLogger("parley.insights")
+
+#: Longest custom-entity text that is looked for (as for tracker phrases): matching costs
+#: the text's length at every place its first word occurs, so it has to be bounded.
+MAX_CUSTOM_CHARS = 100
 
 #: spaCy label -> (legacy type, upper-case subType).
 _NER = {
@@ -41,7 +48,7 @@ _PII = {
     "IP_ADDRESS": "ip_address",
 }
 _CALENDAR_WORDS = re.compile(
-    r"\b(?:today|tonight|tomorrow|yesterday|monday|tuesday|wednesday|thursday|friday|saturday|"
+    r"(?=[0-9a-z])\b(?:today|tonight|tomorrow|yesterday|monday|tuesday|wednesday|thursday|friday|saturday|"
     r"sunday|january|february|march|april|may|june|july|august|september|october|november|"
     r"december|quarter|q[1-4]|week|month|year|weekend|morning|afternoon|evening|night|spring|"
     r"summer|autumn|fall|winter|\d{4})\b",
@@ -170,7 +177,16 @@ def custom_matches(
 ) -> list[tuple[CustomEntity, Message, int, str]]:
     """(entity, message, offset, matched text) for every custom-entity mention."""
     out: list[tuple[CustomEntity, Message, int, str]] = []
-    specs = [(c, _custom_pattern(c.text)) for c in custom if c.text.strip()]
+    specs = []
+    for c in custom:
+        if len(c.text) > MAX_CUSTOM_CHARS:
+            log.warning(
+                "custom entity %r is longer than %d characters; not looked for",
+                c.text[:40],
+                MAX_CUSTOM_CHARS,
+            )
+        elif c.text.strip():
+            specs.append((c, _custom_pattern(c.text)))
     for message in messages:
         for spec, pattern in specs:
             for m in pattern.finditer(message.text):

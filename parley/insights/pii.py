@@ -24,13 +24,20 @@ class PiiMatch:
     text: str
 
 
-_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
-_URL = re.compile(r"\b(?:https?://|www\.)[^\s,;]+[^\s,;.!?)]", re.IGNORECASE)
+# Every quantifier is bounded, or consumes a run no other part of its pattern can take, so
+# each match attempt costs a bounded number of steps and a whole text is linear in its
+# length (tests/insights/test_regex_budget.py feeds each pattern 1 MB of adversarial text).
+# Limits: a local part of at most 64 characters and labels of at most 63 (RFC 5321/1035),
+# at most 9 domain labels, URLs of at most 2,048 characters.
+_EMAIL = re.compile(r"\b[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}\b")
+_URL = re.compile(r"\b(?:https?://|www\.)[^\s,;]{0,2046}[^\s,;.!?)]", re.IGNORECASE)
 _CARD = re.compile(r"\b(?:\d[ -]?){12,18}\d\b")
 _SSN = re.compile(r"\b(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}\b")
 _PHONE = re.compile(
     r"(?<![\w+])(?:"
-    r"\+\d{1,3}[\s.-]?(?:\(?\d{1,4}\)?[\s.-]?){2,5}\d{2,4}"  # international: +46 70 123 45 67
+    # international: +46 70 123 45 67, +44 (0)20 7946 0958, +14155550132. A digit group
+    # starts after a separator or a ")", so a run of digits is never split two ways.
+    r"\+\d{1,15}(?:[\s.-]\d{1,15}|[\s.-]?\(\d{1,4}\)|(?<=\))\d{1,15}){0,6}"
     r"|\(\d{3}\)\s?\d{3}[\s.-]?\d{4}"  # (415) 555-0132
     r"|\d{3}[.-]\d{3}[.-]\d{4}"  # 415-555-0132
     r"|\d{3}\s\d{3}\s\d{4}"  # 415 555 0132
@@ -38,6 +45,7 @@ _PHONE = re.compile(
     r")(?!\w)"
 )
 _IP = re.compile(r"\b(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)\b")
+_NON_DIGIT = re.compile(r"\D")
 
 
 def luhn_ok(digits: str) -> bool:
@@ -72,13 +80,13 @@ def _iter(text: str) -> Iterator[PiiMatch]:
         if "@" not in m.group():
             yield PiiMatch("URL", m.start(), m.end(), m.group())
     for m in _CARD.finditer(text):
-        digits = re.sub(r"\D", "", m.group())
+        digits = _NON_DIGIT.sub("", m.group())
         if 13 <= len(digits) <= 19 and luhn_ok(digits):
             yield PiiMatch("CREDIT_CARD_NUMBER", m.start(), m.end(), m.group())
     for m in _SSN.finditer(text):
         yield PiiMatch("US_SOCIAL_SECURITY_NUMBER", m.start(), m.end(), m.group())
     for m in _PHONE.finditer(text):
-        digits = re.sub(r"\D", "", m.group())
+        digits = _NON_DIGIT.sub("", m.group())
         if 7 <= len(digits) <= 15:
             yield PiiMatch("PHONE_NUMBER", m.start(), m.end(), m.group().rstrip())
     for m in _IP.finditer(text):

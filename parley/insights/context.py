@@ -72,13 +72,15 @@ def _pieces(text: str, max_chars: int | None) -> list[str]:
     return out
 
 
-def parse(texts: Sequence[str], *, max_chars: int | None = MAX_PARSED_CHARS) -> list[Doc]:
+def parse(texts: Sequence[str], *, whole: bool = False) -> list[Doc]:
     """One spaCy doc per text, parsed in one batch; long texts in pieces (see module doc).
 
-    A doc covers the first ``max_chars`` characters of its text (None: all of it).
+    A doc covers the first ``MAX_PARSED_CHARS`` characters of its text, or all of it with
+    ``whole`` (redaction, which must not miss a name at the end).
     """
     from spacy.tokens import Doc
 
+    max_chars = None if whole else MAX_PARSED_CHARS
     split = [_pieces(text, max_chars) for text in texts]
     flat: Iterator[Doc] = get_nlp().pipe((p for ps in split for p in ps), batch_size=128)
     docs: list[Doc] = []
@@ -88,9 +90,9 @@ def parse(texts: Sequence[str], *, max_chars: int | None = MAX_PARSED_CHARS) -> 
     return docs
 
 
-def parse_one(text: str, *, max_chars: int | None = MAX_PARSED_CHARS) -> Doc:
+def parse_one(text: str, *, whole: bool = False) -> Doc:
     """The doc of a single text (redaction, tracker phrases)."""
-    return parse([text], max_chars=max_chars)[0]
+    return parse([text], whole=whole)[0]
 
 
 @dataclass

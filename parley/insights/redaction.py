@@ -52,7 +52,7 @@ def redaction_spans(
     ner_wanted = {label for label, kind in _NER_TYPES.items() if kind in wanted}
     if ner_wanted and any(ch.isalpha() for ch in text):
         # All of it, in pieces: a name past the analysis limit must still be masked.
-        doc = parse_one(text, max_chars=None)
+        doc = parse_one(text, whole=True)
         for ent in doc.ents:
             if ent.label_ not in ner_wanted:
                 continue

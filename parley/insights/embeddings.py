@@ -156,7 +156,8 @@ class SentenceEncoder:
             weights = mask[..., None].astype(np.float32)
             hidden = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
         norms = np.linalg.norm(hidden, axis=1, keepdims=True)
-        return hidden / np.maximum(norms, 1e-12)
+        normalised: np.ndarray = hidden / np.maximum(norms, 1e-12)
+        return normalised
 
 
 def get_encoder(path: str | os.PathLike[str] | None = None) -> SentenceEncoder:

@@ -16,7 +16,7 @@ from parley.insights.schema import Item
 from parley.insights.stable_ids import insight_id
 
 if TYPE_CHECKING:
-    from spacy.tokens import Doc, Span
+    from spacy.tokens import Doc
 
 __all__ = ["detect", "question_score"]
 
@@ -221,7 +221,7 @@ def _strip_filler_tag(text: str) -> tuple[str, bool]:
     return text, False
 
 
-def question_score(doc: Doc | Span, names: frozenset[str] = frozenset()) -> float:
+def question_score(doc: Doc, names: frozenset[str] = frozenset()) -> float:
     """Confidence 0..1 that the sentence asks something (0 for statements and fillers)."""
     text = doc.text.strip()
     if not text:

@@ -56,8 +56,7 @@ def compute_insights(messages: Sequence[Message], options: InsightOptions) -> Co
     ctx = Context.build(messages, options, result.sentiments)
     threshold = options.confidence_threshold
 
-    result.questions = list(make_unique(questions.detect(ctx)))
-    result.questions = [q for q in result.questions if q["score"] >= threshold]
+    result.questions = [q for q in make_unique(questions.detect(ctx)) if q["score"] >= threshold]
     # The LLM, when it answers, replaces the rules for action items but not for phrases.
     candidates = (
         action_items.analyse(ctx) if options.llm is None or options.detect_phrases else None

@@ -35,7 +35,7 @@ class Hit:
 
 
 def _fts5_query(query: str) -> str | None:
-    """User words → an FTS5 query of quoted terms (all must occur); ``word*`` is a prefix."""
+    """User words → an FTS5 query of quoted terms (all in one sentence); ``word*`` is a prefix."""
     terms = []
     for match in _WORD.finditer(query):
         prefix = query[match.end() : match.end() + 1] == "*"
@@ -63,7 +63,8 @@ def _said(session: Session, query: str) -> ColumnElement[bool] | None:
 def search_conversations(
     *, session: Session, app_id: str, query: str, limit: int, offset: int
 ) -> list[Hit]:
-    """The app's conversations whose name contains ``query`` or where its words were said.
+    """The app's conversations whose name contains ``query`` or with a sentence that has
+    all its words (stemmed, any case).
 
     Newest first, paged by ``limit``/``offset``; each with up to ``MAX_MATCHES``
     matching sentences in time order.

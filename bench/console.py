@@ -36,7 +36,7 @@ from parley.api.app import create_app
 from parley.config import Settings
 from parley.services import build_services
 from parley.storage import conversations as store
-from tests.conftest import APP_ID, APP_SECRET, start_server, wait_for_token
+from tests.conftest import APP_ID, APP_SECRET, data_dir, start_server, wait_for_token
 
 CHROMIUM_ARGS = [
     "--headless",
@@ -89,10 +89,14 @@ def seed_conversation(
             session=session,
             conversation=conversation,
             job_id="bench",
-            members=[
-                store.MemberSpec(label="s1", name="Speaker 1"),
-                store.MemberSpec(label="s2", name="Speaker 2"),
-            ],
+            members=store.resolve_members(
+                [],
+                [
+                    store.MemberSpec(label="s1", name="Speaker 1"),
+                    store.MemberSpec(label="s2", name="Speaker 2"),
+                ],
+                conversation.id,
+            ),
             messages=messages,
             duration=t,
             billing_duration=t,
@@ -112,7 +116,9 @@ def page_bench(repeats: int) -> list[dict[str, float]]:
 
     rng = random.Random(7)
     with tempfile.TemporaryDirectory(prefix="parley-bench-") as data:
-        settings = Settings(data_dir=Path(data), app_id=APP_ID, app_secret=APP_SECRET, workers=0)
+        settings = Settings(
+            data_dir=data_dir(Path(data)), app_id=APP_ID, app_secret=APP_SECRET, workers=0
+        )
         services, server, thread, url = _server(settings)
         try:
             cid = seed_conversation(services, rng, name="One hour", sentences=900)
@@ -120,7 +126,7 @@ def page_bench(repeats: int) -> list[dict[str, float]]:
             with services.storage.session() as session:
                 conversation = session.get(store.Conversation, cid)
                 conversation.insight_options = {"enable_summary": True}
-                service.refresh_insights(session=session, conversation=conversation)
+            service.refresh_insights(storage=services.storage, conversation_id=cid, llm=None)
             insights_s = time.perf_counter() - started
             token = wait_for_token(url)
             rows = []
@@ -178,7 +184,7 @@ def search_bench(database_url: str | None, queries: int, label: str) -> dict[str
     rng = random.Random(11)
     with tempfile.TemporaryDirectory(prefix="parley-bench-") as data:
         settings = Settings(
-            data_dir=Path(data),
+            data_dir=data_dir(Path(data)),
             database_url=database_url,
             app_id=APP_ID,
             app_secret=APP_SECRET,

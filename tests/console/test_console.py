@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import APP_ID, APP_SECRET, Api, start_server
+from tests.conftest import APP_ID, APP_SECRET, Api, data_dir, start_server
 from tests.console.conftest import text_conversation
 from tests.helpers import free_port
 
@@ -244,7 +244,7 @@ def test_keyboard_alone_signs_in_and_plays_from_a_sentence(
 
 
 def test_errors_are_said_plainly(
-    api: Api, browser: Any, models: Any, tmp_path: Path, artefacts: Path
+    api: Api, browser: Any, tmp_path: Path, artefacts: Path
 ) -> None:
     page = browser.new_context(viewport=WIDE).new_page()
 
@@ -293,10 +293,10 @@ def test_errors_are_said_plainly(
     from parley.config import Settings
     from parley.services import build_services
 
-    settings = Settings(data_dir=tmp_path, app_id=APP_ID, app_secret=APP_SECRET, workers=0)
-    server, thread, url = start_server(
-        create_app(settings, services=build_services(settings, models=models))
+    settings = Settings(
+        data_dir=data_dir(tmp_path), app_id=APP_ID, app_secret=APP_SECRET, workers=0
     )
+    server, thread, url = start_server(create_app(settings, services=build_services(settings)))
     page.goto(url + "/")
     _sign_in(page)
     server.should_exit = True

@@ -37,7 +37,9 @@ def _add(storage: Storage, app_id: str, name: str, sentences: list[str]) -> str:
             session=session,
             conversation=conversation,
             job_id="job",
-            members=[store.MemberSpec(label="s1", name="Ann")],
+            members=store.resolve_members(
+                [], [store.MemberSpec(label="s1", name="Ann")], conversation.id
+            ),
             messages=[
                 store.MessageSpec(text=t, start=2.0 * i, end=2.0 * i + 1.5, label="s1")
                 for i, t in enumerate(sentences)
@@ -105,6 +107,7 @@ def test_search_on_sqlite_fts5(sqlite: Storage) -> None:
 def test_sentences_stored_before_the_migration_are_indexed(tmp_path: Path) -> None:
     from alembic import command
     from alembic.config import Config
+    from alembic.script import ScriptDirectory
 
     from parley.storage.db import MIGRATIONS
 
@@ -113,7 +116,8 @@ def test_sentences_stored_before_the_migration_are_indexed(tmp_path: Path) -> No
     config.set_main_option("script_location", str(MIGRATIONS))
     with storage.engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, "0002")
+        before = ScriptDirectory.from_config(config).get_revision("0005").down_revision
+        command.upgrade(config, str(before))
     with storage.session() as session:
         apps_store.create_app(session=session, name="a", app_id="a", secret="s")
     old = _add(storage, "a", "Old", ["Quarterly numbers look fine."])

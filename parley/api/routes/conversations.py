@@ -104,7 +104,7 @@ def _search(request: Request, app_id: str, services: ServicesDep) -> dict[str, A
         )
         found = []
         for hit in hits:
-            members = _members(session, hit.conversation.id)
+            members = members_of(session, hit.conversation.id)
             found.append(
                 conversation_json(hit.conversation, list(members.values()))
                 | {

@@ -21,14 +21,14 @@ from sqlalchemy.orm import Session
 
 from parley import conversations as service
 from parley.api.deps import AppId, ServicesDep
-from parley.api.present import member_json, message_json
-from parley.api.routes import conversations as api
+from parley.api.present import member_json, message_json, with_people
+from parley.api.routes import conversations, insights
 from parley.api.routes.bodies import json_object
 from parley.api.routes.console import index_page
 from parley.api.routes.media import NO_MEDIA, media_json, ranged
 from parley.errors import BadRequest, NotFound, ParleyError, Unauthorized
-from parley.media import timeline
 from parley.storage import conversations as store
+from parley.storage.media import timeline
 from parley.storage.models import Conversation
 
 router = APIRouter(tags=["experiences"])
@@ -158,26 +158,24 @@ def experience_data(token: str, services: ServicesDep) -> dict[str, Any]:
         messages = [
             message_json(r, conversation, members, origin=origin, verbose=True) for r in rows
         ]
-        summary = service.ensure_summary(
-            session=session,
-            conversation=conversation,
-            llm=service.llm_from_settings(services.settings),
-        )
         topics = store.get_insights(session=session, conversation_id=cid, kind="topics")
         files = timeline(session=session, audio=services.storage.audio, conversation_id=cid)
+    summary = service.ensure_summary(
+        storage=services.storage, conversation=conversation, llm=services.llm
+    )
     return {
         "experience": claims["opt"] | {"expiresAt": claims.get("exp")},
-        "conversation": api.get_conversation(cid, app_id, services),
+        "conversation": conversations.get_conversation(cid, app_id, services),
         "members": [member_json(m) for m in members.values()],
         "messages": messages,
-        "summary": summary,
+        "summary": with_people(summary, members),
         "topics": topics,
-        **api.get_action_items(cid, app_id, services),
-        **api.get_questions(cid, app_id, services),
-        **api.get_follow_ups(cid, app_id, services),
-        **api.get_entities(cid, app_id, services),
-        "trackers": api.get_trackers(cid, app_id, services),
-        "analytics": api.get_analytics(cid, app_id, services),
+        **insights.get_action_items(cid, app_id, services),
+        **insights.get_questions(cid, app_id, services),
+        **insights.get_follow_ups(cid, app_id, services),
+        **insights.get_entities(cid, app_id, services),
+        "trackers": insights.get_trackers(cid, app_id, services),
+        "analytics": insights.get_analytics(cid, app_id, services),
         **media_json(files, f"/experiences/{token}/media/{{}}"),
     }
 
@@ -209,13 +207,14 @@ async def experience_rename(
     if not isinstance(name, str) or not name.strip() or len(name) > 255:
         raise BadRequest('"name" is required: a string of at most 255 characters')
     with services.storage.session() as session:
-        conversation = _shared(session, claims)
-        service.update_member(
-            session=session,
-            conversation=conversation,
-            member_id=member_id,
-            name=name.strip(),
-            email=None,
-            llm=service.llm_from_settings(services.settings),
-        )
+        _shared(session, claims)
+    service.update_member(
+        storage=services.storage,
+        app_id=claims["app"],
+        conversation_id=claims["cid"],
+        member_id=member_id,
+        name=name.strip(),
+        email=None,
+        llm=services.llm,
+    )
     return {"message": f"Member with id: {member_id} updated successfully."}

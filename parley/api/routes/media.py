@@ -17,9 +17,9 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from parley.api.deps import AppId, ServicesDep
 from parley.errors import NotFound
-from parley.media import MediaFile, timeline
 from parley.storage import conversations as store
 from parley.storage.audio import AudioStore
+from parley.storage.media import MediaFile, timeline
 
 __all__ = ["media_json", "ranged", "router"]
 

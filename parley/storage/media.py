@@ -14,9 +14,8 @@ import av
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from parley.jobs.status import JobStatus
 from parley.storage.audio import AudioStore
-from parley.storage.models import Job
+from parley.storage.models import Job, JobStatus
 
 __all__ = ["MediaFile", "content_type", "timeline"]
 

@@ -257,20 +257,24 @@ class _Progress:
 def _submit(parley: Any, args: argparse.Namespace, extra: list[str]) -> int:
     from parley.options import parse_options
 
+    remote = args.file.startswith(("http://", "https://"))
     source = Path(args.file)
-    if not source.is_file():
+    if not remote and not source.is_file():
         print(f"parley: no such file: {source}", file=sys.stderr)
         return EXIT_BAD_INPUT
     raw = _options(extra)
     parse_options(raw)  # refuse a bad option before uploading anything
     options = {k: v[0] if len(v) == 1 else json.dumps(v) for k, v in raw.items()}
     progress = _Progress(args.quiet)
-    job = parley.submit(
-        source,
-        conversation_id=args.conversation,
-        on_upload=lambda sent, total: progress.show("uploading", sent / total if total else 1),
-        **options,
-    )
+    if remote:  # the server fetches it
+        job = parley.submit_url(args.file, conversation_id=args.conversation, **options)
+    else:
+        job = parley.submit(
+            source,
+            conversation_id=args.conversation,
+            on_upload=lambda sent, total: progress.show("uploading", sent / total if total else 1),
+            **options,
+        )
     if args.no_wait:
         progress.end()
         print(json.dumps({"conversationId": job.conversation_id, "jobId": job.id}))
@@ -338,12 +342,12 @@ def _add_remote_commands(commands: Any) -> None:
         parser.add_argument("--config", help="config file (default ~/.config/parley/client.toml)")
         return parser
 
-    submit = remote("submit", "upload a file to a server and wait for its job")
+    submit = remote("submit", "upload a file (or have the server fetch a URL) and wait for it")
     submit.description = (
         "Any Async API option can follow, e.g. --enableSpeakerDiarization true "
         "--diarizationSpeakerCount 2 --name Standup"
     )
-    submit.add_argument("file")
+    submit.add_argument("file", help="a local file, or an http(s) URL the server fetches")
     submit.add_argument("--conversation", help="append to this conversation")
     submit.add_argument("--no-wait", action="store_true", help="print the ids, do not wait")
     submit.add_argument("--quiet", action="store_true", help="no progress on stderr")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import APP_ID, APP_SECRET, Api, start_server
+from tests.conftest import APP_ID, APP_SECRET, Api
 from tests.helpers import free_port
 
 
@@ -98,23 +98,11 @@ def test_bad_options_and_files(api: Api, tmp_path: Path, testdata: Path) -> None
     assert refused.returncode == 2 and "decoded" in refused.stderr
 
 
-def test_a_failed_job_exits_1_with_its_reason(tmp_path: Path, testdata: Path) -> None:
-    """A server whose speech model is missing: the job fails, and says why."""
-    from parley.api.app import create_app
-    from parley.config import Settings
-    from parley.services import build_services
-
-    settings = Settings(
-        data_dir=tmp_path, app_id=APP_ID, app_secret=APP_SECRET, whisper_model=str(tmp_path / "no")
-    )
-    server, thread, url = start_server(create_app(settings, services=build_services(settings)))
-    try:
-        source = testdata / "diarization" / "pyannote_sample" / "sample.wav"
-        result = _parley_at(url, "submit", str(source), "--name", "doomed")
-        assert result.returncode == 1, result.stderr
-        assert "failed:" in result.stderr
-        jobs = json.loads(_parley_at(url, "jobs", "--json").stdout)
-        assert jobs[0]["status"] == "failed" and jobs[0]["reason"] in result.stderr
-    finally:
-        server.should_exit = True
-        thread.join(30)
+def test_a_failed_job_exits_1_with_its_reason(api: Api) -> None:
+    """A recording the server cannot fetch: the job fails, and the CLI says why."""
+    result = _parley(api, "submit", f"http://127.0.0.1:{free_port()}/call.wav", "--name", "gone")
+    assert result.returncode == 1, result.stderr
+    assert "failed:" in result.stderr
+    jobs = json.loads(_parley(api, "jobs", "--json").stdout)
+    failed = next(j for j in jobs if j["name"] == "gone")
+    assert failed["status"] == "failed" and failed["reason"] in result.stderr

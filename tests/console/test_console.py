@@ -85,17 +85,18 @@ def test_a_person_processes_reads_edits_shares_and_deletes_a_call(
     serious["upload"] = _axe(page, axe_source)
     page.click("#upload button[type=submit]")
     page.wait_for_url("**/#/jobs")
-    row = page.locator("tr[data-job]").first
+    row = page.locator("tr[data-job]:has-text('Browser phone call')")
     row.wait_for()
     assert row.get_attribute("data-status") in ("scheduled", "in_progress", "completed")
     _shoot(page, artefacts, "03-jobs-running")
     serious["jobs"] = _axe(page, axe_source)
-    page.wait_for_selector("tr[data-job][data-status=completed]", timeout=240_000)
-    assert page.locator("tr[data-status=completed] progress").first.get_attribute("value") == "100"
+    done = "tr[data-status=completed]:has-text('Browser phone call')"
+    page.wait_for_selector(done, timeout=240_000)
+    assert page.locator(f"{done} progress").get_attribute("value") == "100"
     _shoot(page, artefacts, "04-jobs-done")
 
     # the conversation: two speakers in two colours
-    page.click("tr[data-status=completed] a")
+    page.click(f"{done} a")
     page.wait_for_selector("body[data-ready=true]")
     conversation_id = page.url.split("#/c/")[1]
     colours = page.eval_on_selector_all(
@@ -243,9 +244,7 @@ def test_keyboard_alone_signs_in_and_plays_from_a_sentence(
     page.context.close()
 
 
-def test_errors_are_said_plainly(
-    api: Api, browser: Any, tmp_path: Path, artefacts: Path
-) -> None:
+def test_errors_are_said_plainly(api: Api, browser: Any, tmp_path: Path, artefacts: Path) -> None:
     page = browser.new_context(viewport=WIDE).new_page()
 
     # an expired token (its exp is in the past): sign in again

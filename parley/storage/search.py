@@ -73,12 +73,15 @@ def search_conversations(
     if not query or limit <= 0:
         return []
     said = _said(session, query)
+    dialect = session.get_bind().dialect.name
     escaped = query.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     by_name = func.lower(Conversation.name).like(f"%{escaped}%", escape="\\")
     conditions = [by_name]
-    if said is not None:
-        matching = select(Message.conversation_id).where(said)
-        conditions.append(Conversation.id.in_(matching))
+    if said is not None and dialect == "sqlite":  # the FTS table carries the conversation
+        fts = text("SELECT conversation_id FROM messages_fts WHERE messages_fts MATCH :q")
+        conditions.append(Conversation.id.in_(fts.bindparams(q=_fts5_query(query))))
+    elif said is not None:
+        conditions.append(Conversation.id.in_(select(Message.conversation_id).where(said)))
     conversations = list(
         session.scalars(
             select(Conversation)

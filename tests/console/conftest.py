@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Api
+from tests.conftest import REPO, Api
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -96,8 +96,10 @@ def axe_source() -> str:
 
 
 @pytest.fixture(scope="session")
-def artefacts(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Where screenshots go (the pytest tmp dir; printed so a person can look at them)."""
-    path = tmp_path_factory.mktemp("console-screenshots")
+def artefacts() -> Path:
+    """Where screenshots go: ``bench/out/console-screenshots`` (git-ignored), printed so a
+    person can look at them; the pytest tmp dir is pruned as other runs start."""
+    path = REPO / "bench" / "out" / "console-screenshots"
+    path.mkdir(parents=True, exist_ok=True)
     print(f"\nconsole screenshots: {path}")
     return path

@@ -1,7 +1,7 @@
 """full-text search over messages
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 
 SQLite: an FTS5 table kept in step with ``messages`` by triggers (its rowid is the
 message's numeric id, so a deleted message leaves the index by rowid). PostgreSQL:
@@ -14,7 +14,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0005"
-down_revision = "0003"
+down_revision = "0004"  # "0002" in the brief; 0003 and 0004 landed on main meanwhile
 branch_labels = None
 depends_on = None
 

@@ -18,6 +18,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from parley import conversations as service
 from parley.api.deps import AppId, ServicesDep
@@ -103,9 +104,12 @@ def _options(body: dict[str, Any]) -> dict[str, Any]:
 async def create_experience(
     conversation_id: str, request: Request, app_id: AppId, services: ServicesDep
 ) -> dict[str, str]:
+    def exists() -> None:  # first, so another app's id answers like an unknown one
+        with services.storage.session() as session:
+            store.get_conversation(session=session, conversation_id=conversation_id, app_id=app_id)
+
+    await run_in_threadpool(exists)
     options = _options(await json_object(request))
-    with services.storage.session() as session:
-        store.get_conversation(session=session, conversation_id=conversation_id, app_id=app_id)
     now = int(time.time())
     expires_in = options.pop("expiresIn")
     claims: dict[str, Any] = {
@@ -206,15 +210,19 @@ async def experience_rename(
     name = body.get("name")
     if not isinstance(name, str) or not name.strip() or len(name) > 255:
         raise BadRequest('"name" is required: a string of at most 255 characters')
-    with services.storage.session() as session:
-        _shared(session, claims)
-    service.update_member(
-        storage=services.storage,
-        app_id=claims["app"],
-        conversation_id=claims["cid"],
-        member_id=member_id,
-        name=name.strip(),
-        email=None,
-        llm=services.llm,
-    )
+
+    def rename() -> None:  # the database work off the event loop
+        with services.storage.session() as session:
+            _shared(session, claims)
+        service.update_member(
+            storage=services.storage,
+            app_id=claims["app"],
+            conversation_id=claims["cid"],
+            member_id=member_id,
+            name=name.strip(),
+            email=None,
+            llm=services.llm,
+        )
+
+    await run_in_threadpool(rename)
     return {"message": f"Member with id: {member_id} updated successfully."}

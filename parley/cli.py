@@ -1,4 +1,4 @@
-"""The ``parley`` command: serve the API, process a file, manage apps."""
+"""The ``parley`` command: serve the API, process a file, manage apps, use a remote server."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from parley.config import Settings
+from parley.errors import ParleyError as ParleyErrorBase
 
 __all__ = ["main"]
 
@@ -172,6 +173,192 @@ def _process(args: argparse.Namespace, settings: Settings, extra: list[str]) -> 
         shutil.rmtree(scratch, ignore_errors=True)
 
 
+# -- a remote server: submit, get, jobs ------------------------------------------------------
+
+#: Exit codes of the remote commands; scripts may rely on them (see README).
+EXIT_OK, EXIT_JOB_FAILED, EXIT_BAD_INPUT, EXIT_AUTH, EXIT_UNREACHABLE, EXIT_SERVER = (
+    0,
+    1,
+    2,
+    3,
+    4,
+    5,
+)
+EXIT_CODES = (
+    "exit codes of submit/get/jobs: 0 done; 1 the job failed; 2 bad input (usage, no such file, "
+    "invalid option, unknown conversation); 3 authentication (no, wrong or expired "
+    "credentials); 4 server unreachable; 5 other server error"
+)
+
+
+def _client(args: argparse.Namespace) -> Any:
+    from parley.client import Parley
+
+    return Parley.from_config(args.server, config=args.config)
+
+
+def _remote(run: Any, args: argparse.Namespace, *rest: Any) -> int:
+    """Run a remote command, turning client errors into a message and an exit code."""
+    from parley import client
+
+    try:
+        with _client(args) as parley:
+            return int(run(parley, args, *rest))
+    except client.JobFailed as exc:
+        print(f"parley: {exc.message}", file=sys.stderr)
+        return EXIT_JOB_FAILED
+    except client.AuthError as exc:
+        print(
+            f"parley: not authorised: {exc.message} (set PARLEY_APP_ID/PARLEY_APP_SECRET or "
+            "PARLEY_TOKEN, or a config file)",
+            file=sys.stderr,
+        )
+        return EXIT_AUTH
+    except client.Unreachable as exc:
+        print(f"parley: {exc.message}", file=sys.stderr)
+        return EXIT_UNREACHABLE
+    except (client.BadRequestError, client.NotFoundError) as exc:
+        print(f"parley: {exc.message}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except client.ParleyError as exc:
+        print(f"parley: the server failed: {exc.message}", file=sys.stderr)
+        return EXIT_SERVER
+
+
+class _Progress:
+    """One status line on stderr: a bar on a terminal, a line per change otherwise."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.tty = sys.stderr.isatty()
+        self.last = ""
+
+    def show(self, label: str, fraction: float) -> None:
+        if self.quiet:
+            return
+        percent = max(0.0, min(1.0, fraction)) * 100
+        if self.tty:
+            filled = int(percent / 5)
+            sys.stderr.write(
+                f"\r{label:<12} [{'#' * filled}{'.' * (20 - filled)}] {percent:5.1f} %"
+            )
+            sys.stderr.flush()
+            return
+        line = f"{label} {percent:.0f} %"
+        if line != self.last and (label != "uploading" or percent in (0.0, 100.0)):
+            print(line, file=sys.stderr)
+        self.last = line
+
+    def end(self) -> None:
+        if self.tty and not self.quiet:
+            sys.stderr.write("\n")
+
+
+def _submit(parley: Any, args: argparse.Namespace, extra: list[str]) -> int:
+    from parley.options import parse_options
+
+    remote = args.file.startswith(("http://", "https://"))
+    source = Path(args.file)
+    if not remote and not source.is_file():
+        print(f"parley: no such file: {source}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    raw = _options(extra)
+    parse_options(raw)  # refuse a bad option before uploading anything
+    options = {k: v[0] if len(v) == 1 else json.dumps(v) for k, v in raw.items()}
+    progress = _Progress(args.quiet)
+    if remote:  # the server fetches it
+        job = parley.submit_url(args.file, conversation_id=args.conversation, **options)
+    else:
+        job = parley.submit(
+            source,
+            conversation_id=args.conversation,
+            on_upload=lambda sent, total: progress.show("uploading", sent / total if total else 1),
+            **options,
+        )
+    if args.no_wait:
+        progress.end()
+        print(json.dumps({"conversationId": job.conversation_id, "jobId": job.id}))
+        return EXIT_OK
+    try:
+        done = parley.wait(
+            job, on_progress=lambda j: progress.show(j.status, j.progress / 100), interval=1.0
+        )
+    finally:
+        progress.end()
+    print(json.dumps({"conversationId": done.conversation_id, "jobId": done.id}))
+    return EXIT_OK
+
+
+def _get(parley: Any, args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    cid = args.conversation
+    if args.format == "json":
+        body = {
+            "conversation": asdict(parley.conversation(cid)),
+            "messages": [asdict(m) for m in parley.messages(cid)],
+            "actionItems": [i.raw for i in parley.action_items(cid)],
+            "questions": [i.raw for i in parley.questions(cid)],
+            "followUps": [i.raw for i in parley.follow_ups(cid)],
+            "topics": [t.raw for t in parley.topics(cid)],
+        }
+        print(json.dumps(body, indent=2, ensure_ascii=False, default=str))
+        return EXIT_OK
+    content_type = {"srt": "text/srt", "vtt": "text/vtt", "md": "text/markdown"}[args.format]
+    text = parley.transcript(cid, content_type)
+    print(text, end="" if text.endswith("\n") else "\n")
+    return EXIT_OK
+
+
+def _jobs(parley: Any, args: argparse.Namespace) -> int:
+    jobs = parley.jobs(limit=args.limit)
+    if args.json:
+        rows = [
+            {
+                "id": j.id,
+                "status": j.status,
+                "progress": j.progress,
+                "conversationId": j.conversation_id,
+                "name": j.name,
+                "reason": j.reason,
+            }
+            for j in jobs
+        ]
+        print(json.dumps(rows, indent=2))
+        return EXIT_OK
+    print(f"{'JOB':36}  {'STATUS':11}  {'PROGRESS':>8}  {'CONVERSATION':16}  NAME")
+    for j in jobs:
+        print(
+            f"{j.id:36}  {j.status:11}  {j.progress:7.1f}%  {j.conversation_id:16}  "
+            f"{j.name or ''}{'  — ' + j.reason if j.reason else ''}"
+        )
+    return EXIT_OK
+
+
+def _add_remote_commands(commands: Any) -> None:
+    def remote(name: str, help_text: str) -> argparse.ArgumentParser:
+        parser = commands.add_parser(name, help=help_text, epilog=EXIT_CODES)
+        parser.add_argument("--server", help="server URL (default $PARLEY_SERVER or config)")
+        parser.add_argument("--config", help="config file (default ~/.config/parley/client.toml)")
+        return parser
+
+    submit = remote("submit", "upload a file (or have the server fetch a URL) and wait for it")
+    submit.description = (
+        "Any Async API option can follow, e.g. --enableSpeakerDiarization true "
+        "--diarizationSpeakerCount 2 --name Standup"
+    )
+    submit.add_argument("file", help="a local file, or an http(s) URL the server fetches")
+    submit.add_argument("--conversation", help="append to this conversation")
+    submit.add_argument("--no-wait", action="store_true", help="print the ids, do not wait")
+    submit.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    get = remote("get", "print a conversation's transcript or everything as JSON")
+    get.add_argument("conversation")
+    get.add_argument("--format", choices=("srt", "vtt", "md", "json"), default="md")
+    jobs = remote("jobs", "list recent jobs and their states")
+    jobs.add_argument("--limit", type=int, default=20)
+    jobs.add_argument("--json", action="store_true")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="parley", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
@@ -206,11 +393,13 @@ def main(argv: list[str] | None = None) -> int:
         help="include per-word times in JSON output",
     )
 
+    _add_remote_commands(commands)
+
     args, extra = parser.parse_known_args(argv)
-    if extra and args.command != "process":
+    if extra and args.command not in ("process", "submit"):
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     _logging(args.verbose)
-    if args.command == "process" and not args.verbose:
+    if args.command in ("process", "submit", "get", "jobs") and not args.verbose:
         logging.getLogger().setLevel(logging.WARNING)
     settings = Settings()
     if args.command == "serve":
@@ -219,6 +408,16 @@ def main(argv: list[str] | None = None) -> int:
         return _worker(args, settings)
     if args.command == "apps":
         return _apps_create(args, settings)
+    if args.command == "submit":
+        try:
+            return _remote(_submit, args, extra)
+        except (SystemExit, ParleyErrorBase) as exc:  # a bad option, before any upload
+            print(f"parley: {getattr(exc, 'message', exc)}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+    if args.command == "get":
+        return _remote(_get, args)
+    if args.command == "jobs":
+        return _remote(_jobs, args)
     return _process(args, settings, extra)
 
 

@@ -36,6 +36,7 @@ _ERROR_TEXT = {
     404: "Unknown id (or another app's: the two are indistinguishable).",
     409: "A name that must be unique is taken, or the conversation is busy.",
     413: "The body is larger than the limit.",
+    416: "The requested byte range is outside the file.",
     429: "Too many concurrent jobs or tracker writes, or too many failed token requests "
     "(then with Retry-After).",
     503: "The database is briefly unavailable (with Retry-After).",
@@ -261,6 +262,22 @@ ROUTES: dict[tuple[str, str], Route] = {
         auth=False,
     ),
     ("GET", "/v1/job/{job_id}"): Route("Get a job's status", success=_JOB, errors=(404,)),
+    # Parley extensions for the console and the Experience API (issue 9)
+    ("GET", "/v1/jobs"): Route(
+        "List recent jobs, newest first",
+        query=(_query("limit", {"type": "integer", "minimum": 1, "maximum": 1000}),),
+    ),
+    ("GET", _C + "/media"): Route("List the stored media on one timeline", errors=(404,)),
+    ("GET", _C + "/media/{job_id}"): Route(
+        "Stored media of one job, with HTTP Range",
+        success={"type": "string", "format": "binary"},
+        errors=(404, 416),
+    ),
+    ("POST", _C + "/experiences"): Route(
+        "Create a shareable page (Symbl's Experience API)",
+        body=_json({"type": "object", "properties": {"name": {"type": "string"}}}),
+        errors=(400, 404),
+    ),
     ("GET", "/v1/conversations"): Route(
         "List conversations",
         success={"type": "object", "properties": {"conversations": _LIST_OF_OBJECTS}},

@@ -40,6 +40,14 @@ class AudioStore:
     def path(self, key: str) -> Path:
         return self.root / key
 
+    def open(self, key: str) -> IO[bytes]:
+        """The stored file, seekable, for reading (the media endpoint serves ranges of it)."""
+        return self.path(key).open("rb")
+
+    def size(self, key: str) -> int:
+        """The stored file's length in bytes; FileNotFoundError when it is gone."""
+        return self.path(key).stat().st_size
+
     def delete(self, key: str) -> None:
         self.path(key).unlink(missing_ok=True)
 

@@ -27,6 +27,7 @@ __all__ = [
     "finish",
     "get_job",
     "heartbeat",
+    "list_jobs",
     "reap",
     "release",
     "runnable",
@@ -66,6 +67,12 @@ def create_job(
 
 def get_job(*, session: Session, job_id: str) -> Job | None:
     return session.get(Job, job_id)
+
+
+def list_jobs(*, session: Session, app_id: str, limit: int) -> list[Job]:
+    """The app's most recent jobs, newest first."""
+    query = select(Job).where(Job.app_id == app_id).order_by(Job.created_at.desc(), Job.id)
+    return list(session.scalars(query.limit(limit)))
 
 
 def count_active(*, session: Session, app_id: str) -> int:

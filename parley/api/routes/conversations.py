@@ -60,6 +60,8 @@ def _int(request: Request, name: str, default: int, low: int, high: int) -> int:
 
 @router.get("")
 def list_conversations(request: Request, app_id: AppId, services: ServicesDep) -> dict[str, Any]:
+    if "query" in request.query_params:
+        return _search(request, app_id, services)
     order = request.query_params.get("order", "asc").lower()
     if order not in ("asc", "desc"):
         raise BadRequest('"order" must be "asc" or "desc"')
@@ -86,6 +88,33 @@ def list_conversations(request: Request, app_id: AppId, services: ServicesDep) -
                 for c in rows
             ]
         }
+
+
+def _search(request: Request, app_id: str, services: ServicesDep) -> dict[str, Any]:
+    """Parley extension ``?query=``: by name or words said, newest first, with the sentences."""
+    from parley.storage.search import search_conversations
+
+    with services.storage.session() as session:
+        hits = search_conversations(
+            session=session,
+            app_id=app_id,
+            query=request.query_params["query"],
+            limit=_int(request, "limit", 20, 0, 1000),
+            offset=_int(request, "offset", 0, 0, 2**31),
+        )
+        found = []
+        for hit in hits:
+            members = members_of(session, hit.conversation.id)
+            found.append(
+                conversation_json(hit.conversation, list(members.values()))
+                | {
+                    "matches": [
+                        message_json(m, hit.conversation, members, origin=hit.origin)
+                        for m in hit.messages
+                    ]
+                }
+            )
+        return {"conversations": found}
 
 
 @router.get("/{conversation_id}")

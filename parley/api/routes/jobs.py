@@ -1,16 +1,37 @@
-"""``GET /v1/job/{jobId}``."""
+"""``GET /v1/job/{jobId}``, and ``GET /v1/jobs`` (a Parley extension: recent jobs)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from parley.api.deps import AppId, ServicesDep
-from parley.errors import NotFound
+from parley.api.present import iso
+from parley.errors import BadRequest, NotFound
 from parley.storage import jobs as jobs_store
+from parley.storage.models import Job
 
 router = APIRouter(tags=["jobs"])
+
+
+def _job_json(job: Job, *, details: bool = False) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": job.id,
+        "status": job.status,
+        "conversationId": job.conversation_id,
+        "progress": job.progress,
+    }
+    if job.reason:
+        body["reason"] = job.reason
+    if job.warnings:  # Parley extension: e.g. speech that could not be transcribed
+        body["warnings"] = list(job.warnings)
+    if details:
+        body["name"] = (job.options or {}).get("name")
+        body["type"] = job.kind
+        body["createdAt"] = iso(job.created_at)
+        body["updatedAt"] = iso(job.updated_at)
+    return body
 
 
 @router.get("/v1/job/{job_id}")
@@ -19,14 +40,15 @@ def get_job(job_id: str, app_id: AppId, services: ServicesDep) -> dict[str, Any]
         job = jobs_store.get_job(session=session, job_id=job_id)
         if job is None or job.app_id != app_id:
             raise NotFound("The job could not be found, please check the jobId provided")
-        body: dict[str, Any] = {
-            "id": job.id,
-            "status": job.status,
-            "conversationId": job.conversation_id,
-            "progress": job.progress,
-        }
-        if job.reason:
-            body["reason"] = job.reason
-        if job.warnings:  # Parley extension: e.g. speech that could not be transcribed
-            body["warnings"] = list(job.warnings)
-        return body
+        return _job_json(job)
+
+
+@router.get("/v1/jobs")
+def list_jobs(request: Request, app_id: AppId, services: ServicesDep) -> dict[str, Any]:
+    """Parley extension: the app's recent jobs, newest first (``limit``, default 50)."""
+    raw = request.query_params.get("limit", "50")
+    if not raw.isdigit() or not 1 <= int(raw) <= 1000:
+        raise BadRequest('"limit" must be an integer between 1 and 1000')
+    with services.storage.session() as session:
+        jobs = jobs_store.list_jobs(session=session, app_id=app_id, limit=int(raw))
+        return {"jobs": [_job_json(job, details=True) for job in jobs]}

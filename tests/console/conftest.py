@@ -1,0 +1,105 @@
+"""Fixtures for the console: a processed phone call, and headless Chromium (Debian's)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import REPO, Api
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+AXE_VERSION = "4.10.3"
+AXE_CACHE = Path("~/.cache/parley-tests").expanduser()
+
+
+@pytest.fixture(scope="session")
+def phone_call(api: Api, testdata: Path) -> dict[str, str]:
+    """The pyannote 2-speaker phone call, processed with diarization."""
+    created = api.submit_file(
+        testdata / "diarization" / "pyannote_sample" / "sample.wav",
+        {"name": "Phone call", "enableSpeakerDiarization": "true", "diarizationSpeakerCount": "2"},
+        content_type="audio/wav",
+    )
+    job = api.wait(created["jobId"])
+    assert job["status"] == "completed", job
+    return created
+
+
+def text_conversation(api: Api, words: str = "We agreed on the budget.") -> str:
+    """A quick conversation from text (no audio, no models)."""
+    response = api.request(
+        "POST",
+        "/v1/process/text",
+        json={
+            "name": "Text chat",
+            "messages": [{"payload": {"content": words}, "from": {"name": "Ann", "userId": "a@x"}}],
+        },
+    )
+    assert response.status_code == 201, response.text
+    created = response.json()
+    assert api.wait(created["jobId"])["status"] == "completed"
+    return str(created["conversationId"])
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    """axe-core's built file, installed from the npm registry into a cache directory once."""
+    target = AXE_CACHE / f"axe-core-{AXE_VERSION}"
+    script = target / "node_modules" / "axe-core" / "axe.min.js"
+    if not script.exists():
+        if shutil.which("npm") is None:
+            pytest.skip("npm is needed to install axe-core for the accessibility check")
+        target.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            [
+                "npm",
+                "install",
+                "--prefix",
+                str(target),
+                "--no-save",
+                "--no-audit",
+                "--no-fund",
+                f"axe-core@{AXE_VERSION}",
+            ],
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
+    return script.read_text()
+
+
+@pytest.fixture(scope="session")
+def artefacts() -> Path:
+    """Where screenshots go: ``bench/out/console-screenshots`` (git-ignored), printed so a
+    person can look at them; the pytest tmp dir is pruned as other runs start."""
+    path = REPO / "bench" / "out" / "console-screenshots"
+    path.mkdir(parents=True, exist_ok=True)
+    print(f"\nconsole screenshots: {path}")
+    return path

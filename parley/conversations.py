@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -44,6 +45,7 @@ from parley.storage.models import Message as MessageRow
 __all__ = [
     "INSIGHT_KINDS",
     "InsightInput",
+    "InsightModels",
     "apply",
     "apply_speaker_events",
     "compute",
@@ -65,6 +67,15 @@ INSIGHT_KINDS = (
     "trackers",
     "summary",
 )
+
+
+@dataclass(frozen=True)
+class InsightModels:
+    """How this deployment computes insights, built once from the settings by
+    ``parley.services``: the optional LLM endpoint and the sentence model's path."""
+
+    llm: LlmSettings | None = None
+    sentence_model: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -108,7 +119,7 @@ def gather(
     *,
     session: Session,
     conversation: Conversation,
-    llm: LlmSettings | None,
+    insight: InsightModels,
     options: JobOptions | None = None,
     new_messages: Sequence[MessageRow] = (),
     new_members: Iterable[Member] = (),
@@ -150,7 +161,8 @@ def gather(
         trackers=tuple(_tracker_specs(session, conversation.app_id, options)),
         reference_time=conversation.start_time,
         timezone_offset_minutes=options.timezone_offset,
-        llm=llm,
+        llm=insight.llm,
+        sentence_model=insight.sentence_model,
     )
     return InsightInput(conversation.id, messages, insight_options)
 
@@ -183,7 +195,7 @@ def refresh_insights(
     *,
     storage: Storage,
     conversation_id: str,
-    llm: LlmSettings | None,
+    insight: InsightModels,
     options: JobOptions | None = None,
 ) -> None:
     """Recompute and store every insight kind of a stored conversation (three steps)."""
@@ -191,7 +203,7 @@ def refresh_insights(
         conversation = session.get(Conversation, conversation_id)
         if conversation is None:
             return
-        data = gather(session=session, conversation=conversation, llm=llm, options=options)
+        data = gather(session=session, conversation=conversation, insight=insight, options=options)
     result = compute(data)
     with storage.session() as session:
         if session.get(Conversation, conversation_id) is not None:  # not deleted meanwhile
@@ -199,7 +211,7 @@ def refresh_insights(
 
 
 def ensure_summary(
-    *, storage: Storage, conversation: Conversation, llm: LlmSettings | None
+    *, storage: Storage, conversation: Conversation, insight: InsightModels
 ) -> list[Any]:
     """The stored summary, generated and kept on first request if the job made none.
 
@@ -214,7 +226,7 @@ def ensure_summary(
         options = JobOptions.from_json(
             {**(conversation.insight_options or {}), "enable_summary": True}
         )
-        data = gather(session=session, conversation=conversation, llm=llm, options=options)
+        data = gather(session=session, conversation=conversation, insight=insight, options=options)
     result = compute(data)
     with storage.session() as session:
         if session.get(Conversation, conversation.id) is not None:
@@ -235,7 +247,7 @@ def update_member(
     member_id: str,
     name: str,
     email: str | None,
-    llm: LlmSettings | None,
+    insight: InsightModels,
 ) -> None:
     """Rename a member; if ``email`` belongs to another member, merge into that one.
 
@@ -261,15 +273,15 @@ def update_member(
         else:
             member.name = name
             member.email = email if email is not None else member.email
-    _refresh_unless_busy(storage, conversation_id, llm)
+    _refresh_unless_busy(storage, conversation_id, insight)
 
 
-def _refresh_unless_busy(storage: Storage, conversation_id: str, llm: LlmSettings | None) -> None:
+def _refresh_unless_busy(storage: Storage, conversation_id: str, insight: InsightModels) -> None:
     """Recompute now, unless a job of the conversation runs: it recomputes when it ends."""
     with storage.session() as session:
         busy = jobs_store.active_in_conversation(session=session, conversation_id=conversation_id)
     if not busy:
-        refresh_insights(storage=storage, conversation_id=conversation_id, llm=llm)
+        refresh_insights(storage=storage, conversation_id=conversation_id, insight=insight)
 
 
 def apply_speaker_events(
@@ -278,7 +290,7 @@ def apply_speaker_events(
     app_id: str,
     conversation_id: str,
     events: list[dict[str, Any]],
-    llm: LlmSettings | None,
+    insight: InsightModels,
 ) -> None:
     """Attribute each message to the user speaking most during it (Symbl speaker events).
 
@@ -330,4 +342,4 @@ def apply_speaker_events(
                     best, best_overlap = key, overlap
             if best is not None:
                 message.member_id = resolved[best].id
-    _refresh_unless_busy(storage, conversation_id, llm)
+    _refresh_unless_busy(storage, conversation_id, insight)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from parley.auth import FailureLimiter, Tokens, load_or_create_secret
 from parley.config import Settings
+from parley.conversations import InsightModels
 from parley.insights import LlmSettings
 from parley.jobs.owners import new_worker_id
 from parley.jobs.queue import JobQueue, LocalQueue
@@ -24,7 +25,7 @@ from parley.storage import apps as apps_store
 
 __all__ = [
     "Services",
-    "build_llm",
+    "build_insight_models",
     "build_models",
     "build_runner",
     "build_services",
@@ -44,7 +45,7 @@ class Services:
     queue: JobQueue
     submitter: Submitter
     webhooks: WebhookDispatcher
-    llm: LlmSettings | None
+    insight: InsightModels
 
     def start(self) -> None:
         self.queue.start()
@@ -86,13 +87,16 @@ def build_models(settings: Settings) -> Models:
     )
 
 
-def build_llm(settings: Settings) -> LlmSettings | None:
-    """The optional LLM endpoint for insights (None = offline rules only)."""
-    if not settings.llm_base_url:
-        return None
-    return LlmSettings(
-        base_url=settings.llm_base_url, model=settings.llm_model, api_key=settings.llm_api_key
+def build_insight_models(settings: Settings) -> InsightModels:
+    """The insight stage's LLM endpoint (None = offline rules only) and sentence model."""
+    llm = (
+        LlmSettings(
+            base_url=settings.llm_base_url, model=settings.llm_model, api_key=settings.llm_api_key
+        )
+        if settings.llm_base_url
+        else None
     )
+    return InsightModels(llm=llm, sentence_model=settings.sentence_model)
 
 
 def _retry_schedule(settings: Settings) -> list[float] | None:
@@ -135,7 +139,7 @@ def build_runner(
         storage=storage,
         models=models or build_models(settings),
         webhooks=webhooks,
-        llm=build_llm(settings),
+        insight=build_insight_models(settings),
         worker_id=worker_id or new_worker_id(),
     )
 
@@ -181,5 +185,5 @@ def build_services(settings: Settings) -> Services:
         queue=queue,
         submitter=submitter,
         webhooks=webhooks,
-        llm=build_llm(settings),
+        insight=build_insight_models(settings),
     )

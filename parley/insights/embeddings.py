@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from parley.checksums import ModelChecksumError, sha256_file
+from parley.checksums import ModelChecksumError, check_bundled
 
 if TYPE_CHECKING:
     import onnxruntime as ort
@@ -52,16 +52,13 @@ BATCH_SIZE = 32
 
 
 def _check_bundled(path: Path) -> None:
-    if not path.is_file():
-        raise FileNotFoundError(f"bundled sentence model file missing: {path}")
-    expected = BUNDLED_SHA256[path.name]
-    digest = sha256_file(path)
-    if digest != expected:
-        raise ModelChecksumError(
-            f"sentence model file {path} has sha256 {digest}, expected {expected} "
-            "(re-create it with tools/convert_sentence_model.py, or set "
-            "PARLEY_SENTENCE_MODEL to use other weights)"
-        )
+    check_bundled(
+        path,
+        BUNDLED_SHA256[path.name],
+        what="sentence model",
+        remedy="re-create it with tools/convert_sentence_model.py, or set "
+        "PARLEY_SENTENCE_MODEL to use other weights",
+    )
 
 
 def _resolve(path: Path) -> tuple[Path, Path]:

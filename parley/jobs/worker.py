@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from parley import conversations, insights
 from parley.config import Settings
 from parley.errors import ParleyError, PipelineError
-from parley.insights import ConversationInsights, LlmSettings
+from parley.insights import ConversationInsights
 from parley.jobs.fetch import fetch_url
 from parley.jobs.webhook import WebhookDispatcher, status_event
 from parley.options import JobOptions
@@ -176,13 +176,13 @@ class JobRunner:
         models: Models,
         webhooks: WebhookDispatcher,
         worker_id: str,
-        llm: LlmSettings | None = None,
+        insight: conversations.InsightModels | None = None,
     ) -> None:
         self.settings = settings
         self.storage = storage
         self.models = models
         self.webhooks = webhooks
-        self.llm = llm
+        self.insight = insight or conversations.InsightModels()
         self.worker_id = worker_id
 
     # -- status and webhooks ----------------------------------------------------------
@@ -194,7 +194,7 @@ class JobRunner:
         """Load every model now, so a worker's first job costs no more than the next."""
         started = time.perf_counter()
         self.models.warm()
-        insights.warm()
+        insights.warm(self.insight.sentence_model)
         log.info("models loaded in %.1fs", time.perf_counter() - started)
 
     def _progress_callback(self, job_id: str) -> Callable[[float], None]:
@@ -426,7 +426,7 @@ class JobRunner:
             data = conversations.gather(
                 session=session,
                 conversation=conversation,
-                llm=self.llm,
+                insight=self.insight,
                 options=options,
                 new_messages=rows,
                 new_members=[m for m in members.values() if m.id not in known],

@@ -59,7 +59,7 @@ log = logging.getLogger(__name__)
 #: fail more often) against encoder passes (Whisper encodes 30 s whatever the chunk's
 #: length, so shorter chunks cost more). 15 s is not yet the measured optimum: sweep
 #: ``--max-chunk 15,20,25`` on a quiet machine to settle it.
-MAX_CHUNK_SECONDS = 15.0
+MAX_CHUNK_SECONDS = 20.0
 
 _FRAME = 512  # Silero VAD frame: 32 ms at 16 kHz
 _CONTEXT = 64  # samples of the previous frame the model sees

@@ -232,7 +232,7 @@ def update_member(
         member_id=member_id,
         name=name.strip(),
         email=email,
-        llm=services.llm,
+        insight=services.insight,
     )
     return {
         "message": f"Member with id: {member_id} for conversationId: {conversation_id} updated "
@@ -277,7 +277,7 @@ def speaker_events(
         app_id=app_id,
         conversation_id=conversation_id,
         events=events,
-        llm=services.llm,
+        insight=services.insight,
     )
     return {
         "message": f"Speaker events associated for conversationId: {conversation_id} "

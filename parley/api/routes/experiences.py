@@ -165,7 +165,7 @@ def experience_data(token: str, services: ServicesDep) -> dict[str, Any]:
         topics = store.get_insights(session=session, conversation_id=cid, kind="topics")
         files = timeline(session=session, audio=services.storage.audio, conversation_id=cid)
     summary = service.ensure_summary(
-        storage=services.storage, conversation=conversation, llm=services.llm
+        storage=services.storage, conversation=conversation, insight=services.insight
     )
     return {
         "experience": claims["opt"] | {"expiresAt": claims.get("exp")},
@@ -221,7 +221,7 @@ async def experience_rename(
             member_id=member_id,
             name=name.strip(),
             email=None,
-            llm=services.llm,
+            insight=services.insight,
         )
 
     await run_in_threadpool(rename)

@@ -118,7 +118,7 @@ def refresh_insights(
         given = {OPTION_FIELDS.get(k, k) for k in body}
         conversation.insight_options = current | {k: v for k, v in changes.items() if k in given}
     service.refresh_insights(
-        storage=services.storage, conversation_id=conversation_id, llm=services.llm
+        storage=services.storage, conversation_id=conversation_id, insight=services.insight
     )
     return {"conversationId": conversation_id, "refreshed": list(service.INSIGHT_KINDS)}
 
@@ -132,7 +132,7 @@ def get_topics(
             conversation_of(session, app_id, conversation_id)
         if not _busy(services, conversation_id):
             service.refresh_insights(
-                storage=services.storage, conversation_id=conversation_id, llm=services.llm
+                storage=services.storage, conversation_id=conversation_id, insight=services.insight
             )
     topics = _insights(services, app_id, conversation_id, "topics")
     sentiment, parents = flag(request, "sentiment"), flag(request, "parentRefs")
@@ -174,7 +174,7 @@ def get_summary(
                 session=session, conversation_id=conversation.id, insights={"summary": []}
             )
     summary = service.ensure_summary(
-        storage=services.storage, conversation=conversation, llm=services.llm
+        storage=services.storage, conversation=conversation, insight=services.insight
     )
     with services.storage.session() as session:
         return {"summary": with_people(summary, members_of(session, conversation.id))}

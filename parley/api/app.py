@@ -10,7 +10,16 @@ from fastapi import FastAPI
 from parley import __version__
 from parley.api.errors import install_error_handlers
 from parley.api.openapi import install_openapi
-from parley.api.routes import auth, conversations, insights, jobs, manage, process, webhooks
+from parley.api.routes import (
+    auth,
+    conversations,
+    insights,
+    jobs,
+    manage,
+    ops,
+    process,
+    webhooks,
+)
 from parley.config import Settings
 from parley.services import Services, build_services
 
@@ -34,11 +43,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     install_error_handlers(app)
     for module in (auth, process, jobs, conversations, insights, manage, webhooks):
         app.include_router(module.router)
-
-    @app.get("/health", include_in_schema=False)
-    async def health() -> dict[str, str]:
-        """On the event loop itself: it answers even when the thread pool is busy."""
-        return {"status": "ok", "version": __version__}
+    ops.install(app)  # /health, /ready, /metrics and request metrics
 
     install_openapi(app)
 

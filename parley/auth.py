@@ -35,6 +35,8 @@ __all__ = ["FailureLimiter", "Tokens", "load_or_create_secret"]
 INVALID_TOKEN = "Token validation failed for provided token."
 INVALID_CREDENTIALS = "Combination of appId and appSecret is not valid."
 _REUSE_MARGIN = timedelta(minutes=5)
+_APP_CHECK_SECONDS = 30.0
+_APP_CACHE_SIZE = 10_000
 
 
 def load_or_create_secret(path: Path) -> str:
@@ -112,6 +114,7 @@ class Tokens:
         self._secret = secret
         self._ttl = timedelta(seconds=ttl_seconds)
         self.limiter = limiter or FailureLimiter()
+        self._apps_seen: dict[str, float] = {}  # app id → when its row was last read (verify)
 
     def _encode(self, app_id: str, jti: str, issued: datetime, expires: datetime) -> str:
         claims = {
@@ -167,7 +170,12 @@ class Tokens:
             raise Unauthorized(INVALID_TOKEN) from None
 
     def verify(self, token: str) -> str:
-        """The app id a valid token belongs to, else Unauthorized."""
+        """The app id a valid token belongs to, else Unauthorized.
+
+        The signature and ``exp`` prove the token; the app's row is read at most once
+        per ``_APP_CHECK_SECONDS`` per process (a small cache), so a deleted app is
+        refused within that time and a status poll costs no extra database session.
+        """
         try:
             claims = jwt.decode(
                 token, self._secret, algorithms=["HS256"], options={"require": ["exp", "sub"]}
@@ -176,7 +184,15 @@ class Tokens:
             raise Unauthorized(INVALID_TOKEN) from None
         if not isinstance(claims["sub"], str):
             raise Unauthorized(INVALID_TOKEN)
-        with self._storage.session() as session:
-            if apps_store.get_app(session=session, app_id=claims["sub"]) is None:
-                raise Unauthorized(INVALID_TOKEN)
-        return str(claims["sub"])
+        app_id = str(claims["sub"])
+        now = time.monotonic()
+        seen = self._apps_seen.get(app_id)
+        if seen is None or now - seen > _APP_CHECK_SECONDS:
+            with self._storage.session() as session:
+                if apps_store.get_app(session=session, app_id=app_id) is None:
+                    self._apps_seen.pop(app_id, None)
+                    raise Unauthorized(INVALID_TOKEN)
+            if len(self._apps_seen) >= _APP_CACHE_SIZE:
+                self._apps_seen.clear()
+            self._apps_seen[app_id] = now
+        return app_id

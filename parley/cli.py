@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import shutil
 import sys
 import tempfile
@@ -17,30 +18,52 @@ from parley.errors import ParleyError as ParleyErrorBase
 __all__ = ["main"]
 
 
-def _logging(verbose: bool) -> None:
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+def _level(args: argparse.Namespace, settings: Settings) -> str:
+    return "DEBUG" if args.verbose else settings.log_level.upper()
+
+
+def _metrics_dir(settings: Settings) -> None:
+    """Metrics in multiprocess mode for this process and its children (uvicorn workers,
+    job processes), unless PROMETHEUS_MULTIPROC_DIR is set. Runs before
+    prometheus_client is first imported, which is when it reads the variable."""
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        path = settings.data_dir.resolve() / "metrics"
+        path.mkdir(parents=True, exist_ok=True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(path)
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
-    from parley.api.app import create_app
+    from parley import logs
 
     updates: dict[str, Any] = {}
     if args.host:
         updates["host"] = args.host
     if args.port:
         updates["port"] = args.port
+    if args.workers:
+        updates["server_workers"] = args.workers
     settings = settings.model_copy(update=updates)
     if not (settings.app_id and settings.app_secret):
         logging.getLogger("parley").warning(
             "PARLEY_APP_ID/PARLEY_APP_SECRET are not set: create credentials with "
             "'parley apps create --name NAME'"
         )
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    log_config = logs.dict_config(settings.log_format, _level(args, settings))
+    if settings.server_workers > 1:  # separate processes: each builds the app from the env
+        uvicorn.run(
+            "parley.api.app:create_app",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=settings.server_workers,
+            log_config=log_config,
+        )
+        return 0
+    from parley.api.app import create_app
+
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=log_config)
     return 0
 
 
@@ -52,13 +75,54 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
 
     build_storage(settings).dispose()  # migrations, before any job
     app = make_celery(settings)
+    app.conf.worker_hijack_root_logger = False  # keep Parley's handler (JSON, redaction)
     runner = build_worker_runner(settings, new_worker_id(args.hostname or "celery"))
     register_worker_tasks(app, runner)
+    port = args.health_port or settings.worker_health_port
+    if port:
+        from parley.health import serve_health
+
+        serve_health(
+            port,
+            runner.storage,
+            broker_url=settings.broker_url,
+            models_loaded=lambda: bool(runner.models.load_seconds.get("whisper")),
+            host=settings.host,
+        )
     runner.warm()
+    from parley import metrics
+
+    for model, seconds in runner.models.load_seconds.items():
+        metrics.MODEL_LOAD_SECONDS.labels(model=model).set(seconds)
     argv = ["worker", "--pool=solo", "--loglevel=INFO", "-Q", settings.celery_queue_name]
     if args.hostname:
         argv += ["--hostname", args.hostname]
     app.worker_main(argv)
+    return 0
+
+
+def _retention(args: argparse.Namespace, settings: Settings) -> int:
+    """Delete audio (or whole conversations) older than the retention period, once."""
+    from parley.retention import apply_retention
+    from parley.services import build_storage
+
+    days = args.days if args.days is not None else settings.retention_days
+    if days is None:
+        print("parley: set PARLEY_RETENTION_DAYS or pass --days", file=sys.stderr)
+        return 2
+    storage = build_storage(settings)
+    try:
+        removed = apply_retention(
+            storage, days=days, scope=args.scope or settings.retention_scope, dry_run=args.dry_run
+        )
+    finally:
+        storage.dispose()
+    verb = "would delete" if args.dry_run else "deleted"
+    print(
+        json.dumps(
+            {"days": days, verb: {"audio": removed.audio, "conversations": removed.conversations}}
+        )
+    )
     return 0
 
 
@@ -367,11 +431,22 @@ def main(argv: list[str] | None = None) -> int:
     serve = commands.add_parser("serve", help="run the API server with in-process workers")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int, help="server processes (PARLEY_SERVER_WORKERS)")
 
     worker = commands.add_parser(
         "worker", help="run a Celery worker for PARLEY_QUEUE=celery (needs Redis)"
     )
     worker.add_argument("--hostname", help="Celery node name, e.g. worker1@%%h")
+    worker.add_argument(
+        "--health-port", type=int, help="serve /health, /ready, /metrics on this port"
+    )
+
+    retention = commands.add_parser(
+        "retention", help="delete audio or conversations older than PARLEY_RETENTION_DAYS, once"
+    )
+    retention.add_argument("--days", type=float, help="override PARLEY_RETENTION_DAYS")
+    retention.add_argument("--scope", choices=("audio", "conversations"))
+    retention.add_argument("--dry-run", action="store_true", help="count, delete nothing")
 
     apps = commands.add_parser("apps", help="manage API credentials")
     apps_commands = apps.add_subparsers(dest="apps_command", required=True)
@@ -398,14 +473,20 @@ def main(argv: list[str] | None = None) -> int:
     args, extra = parser.parse_known_args(argv)
     if extra and args.command not in ("process", "submit"):
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
-    _logging(args.verbose)
+    settings = Settings()
+    from parley import logs
+
+    logs.setup(settings.log_format, _level(args, settings))
     if args.command in ("process", "submit", "get", "jobs") and not args.verbose:
         logging.getLogger().setLevel(logging.WARNING)
-    settings = Settings()
+    if args.command in ("serve", "worker"):
+        _metrics_dir(settings)
     if args.command == "serve":
         return _serve(args, settings)
     if args.command == "worker":
         return _worker(args, settings)
+    if args.command == "retention":
+        return _retention(args, settings)
     if args.command == "apps":
         return _apps_create(args, settings)
     if args.command == "submit":

@@ -26,9 +26,31 @@ class Settings(BaseSettings):
         None, description="SQLAlchemy URL; default sqlite:///<data_dir>/parley.db."
     )
 
+    storage_url: str | None = Field(
+        None,
+        description="Audio store: s3://bucket/prefix (boto3's AWS_* variables) or a directory; "
+        "default <data_dir>/audio.",
+    )
+    retention_days: float | None = Field(
+        None, gt=0, description="`parley retention` deletes what is older than this."
+    )
+    retention_scope: Literal["audio", "conversations"] = Field(
+        "audio", description="Delete only the audio, or whole conversations."
+    )
+
+    # -- operations -----------------------------------------------------------
+    log_format: Literal["text", "json"] = "text"
+    log_level: str = "INFO"
+    worker_health_port: int | None = Field(
+        None, description="`parley worker` serves /health, /ready, /metrics on this port."
+    )
+
     # -- HTTP ---------------------------------------------------------------
     host: str = "127.0.0.1"
     port: int = 8000
+    server_workers: int = Field(
+        1, ge=1, description="uvicorn worker processes for `parley serve` (--workers)."
+    )
 
     # -- credentials and tokens ----------------------------------------------
     app_id: str | None = Field(None, description="Seeds an app at start (with app_secret).")

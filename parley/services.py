@@ -58,7 +58,9 @@ class Services:
 
 def build_storage(settings: Settings, *, migrate: bool = True) -> Storage:
     settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # owner-only when new
-    storage = Storage(settings.resolved_database_url, settings.data_dir / "audio")
+    storage = Storage(
+        settings.resolved_database_url, settings.data_dir / "audio", settings.storage_url
+    )
     if migrate:
         with storage.exclusive():
             storage.migrate()

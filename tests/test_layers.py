@@ -27,6 +27,8 @@ FLOORS = {
     "jobs": 2,
     "conversations": 2,
     "auth": 2,
+    "health": 2,
+    "retention": 2,
     "pipeline": 1,
     "insights": 1,
     "storage": 1,

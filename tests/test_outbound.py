@@ -19,7 +19,7 @@ import pytest
 from parley.errors import BadRequest, PipelineError
 from parley.jobs.fetch import fetch_url
 from parley.outbound import OutboundGuard, OutboundRefused, check_url_shape
-from parley.storage.audio import AudioStore
+from parley.storage.audio import LocalAudioStore
 
 
 class _Answer(BaseHTTPRequestHandler):
@@ -77,12 +77,12 @@ def port6() -> Iterator[int | None]:
 
 
 @pytest.fixture()
-def audio(tmp_path: Path) -> AudioStore:
-    return AudioStore(tmp_path / "audio")
+def audio(tmp_path: Path) -> LocalAudioStore:
+    return LocalAudioStore(tmp_path / "audio")
 
 
-def _fetch(url: str, audio: AudioStore, guard: OutboundGuard | None = None) -> Path:
-    return fetch_url(
+def _fetch(url: str, audio: LocalAudioStore, guard: OutboundGuard | None = None) -> Path:
+    key = fetch_url(
         url,
         audio=audio,
         conversation_id="c",
@@ -91,6 +91,7 @@ def _fetch(url: str, audio: AudioStore, guard: OutboundGuard | None = None) -> P
         max_bytes=10**6,
         guard=guard or OutboundGuard(),
     )
+    return audio.path(key)
 
 
 #: Every SSRF form of the issue (and a few more), with {p} the loopback server's port.
@@ -123,7 +124,7 @@ SSRF_FORMS = [
 
 
 @pytest.mark.parametrize("form", SSRF_FORMS)
-def test_ssrf_form_is_refused_when_fetched(form: str, port: int, audio: AudioStore) -> None:
+def test_ssrf_form_is_refused_when_fetched(form: str, port: int, audio: LocalAudioStore) -> None:
     hits = len(_Answer.hits)
     with pytest.raises(PipelineError) as caught:
         _fetch(form.format(p=port), audio)
@@ -132,7 +133,7 @@ def test_ssrf_form_is_refused_when_fetched(form: str, port: int, audio: AudioSto
     assert not list((audio.root / "c").glob("*"))
 
 
-def test_ipv6_loopback_is_refused(port6: int | None, audio: AudioStore) -> None:
+def test_ipv6_loopback_is_refused(port6: int | None, audio: LocalAudioStore) -> None:
     if port6 is None:
         pytest.skip("no IPv6 loopback here")
     with pytest.raises(PipelineError, match="only public addresses"):
@@ -148,7 +149,7 @@ def test_literal_forms_are_refused_at_the_edge(form: str) -> None:
         OutboundGuard().check_literal("url", url)
 
 
-def test_redirect_to_loopback_is_refused_on_the_hop(port: int, audio: AudioStore) -> None:
+def test_redirect_to_loopback_is_refused_on_the_hop(port: int, audio: LocalAudioStore) -> None:
     """The first server is allowed (by name), the hop to another loopback address is not."""
     guard = OutboundGuard(["localhost"])
     target = f"http://127.0.0.1:{port}/a.wav"
@@ -159,13 +160,13 @@ def test_redirect_to_loopback_is_refused_on_the_hop(port: int, audio: AudioStore
     assert _fetch(f"http://localhost:{port}/redirect?to={target}", audio, allowed).exists()
 
 
-def test_allow_list_reenables_private_targets(port: int, audio: AudioStore) -> None:
+def test_allow_list_reenables_private_targets(port: int, audio: LocalAudioStore) -> None:
     path = _fetch(f"http://127.0.0.1:{port}/a.wav", audio, OutboundGuard(["127.0.0.0/8"]))
     assert path.read_bytes().startswith(b"RIFF")
 
 
 def test_dns_rebinding_cannot_slip_past(
-    port: int, audio: AudioStore, monkeypatch: pytest.MonkeyPatch
+    port: int, audio: LocalAudioStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A name that answers public first and loopback after: Parley resolves once, checks,
     and connects to exactly the address it checked."""
@@ -211,7 +212,7 @@ def test_a_name_with_any_private_answer_is_refused(monkeypatch: pytest.MonkeyPat
         OutboundGuard().resolve("mixed.example", 80)
 
 
-def test_failure_reasons_say_nothing_about_the_network(port: int, audio: AudioStore) -> None:
+def test_failure_reasons_say_nothing_about_the_network(port: int, audio: LocalAudioStore) -> None:
     allow = OutboundGuard(["127.0.0.0/8"])
     closed = socket.socket()
     closed.bind(("127.0.0.1", 0))

@@ -19,6 +19,7 @@ from parley.api.routes import (
     jobs,
     manage,
     media,
+    ops,
     process,
     webhooks,
 )
@@ -48,11 +49,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.include_router(media.router)
     app.include_router(experiences.router)
     app.include_router(console.router)
-
-    @app.get("/health", include_in_schema=False)
-    async def health() -> dict[str, str]:
-        """On the event loop itself: it answers even when the thread pool is busy."""
-        return {"status": "ok", "version": __version__}
+    ops.install(app)  # /health, /ready, /metrics and request metrics
 
     install_openapi(app)
 

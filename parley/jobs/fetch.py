@@ -11,7 +11,6 @@ Failure reasons describe the user's URL, never the network behind Parley.
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import httpx
 
@@ -46,8 +45,8 @@ def fetch_url(
     guard: OutboundGuard | None = None,
     deadline: float = 1800.0,
     min_rate: float = 0.0,
-) -> Path:
-    """Download ``url`` into the job's audio; ``PipelineError`` with a reason on failure.
+) -> str:
+    """Download ``url`` into the job's audio and return its key; ``PipelineError`` on failure.
 
     ``timeout`` bounds each connect and read, ``deadline`` the whole download, and
     ``min_rate`` (bytes per second, averaged, after a 10 s grace) refuses trickles.
@@ -97,4 +96,4 @@ def fetch_url(
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
-    return audio.path(audio.commit(temp, conversation_id, job_id))
+    return audio.commit(temp, conversation_id, job_id)

@@ -137,9 +137,9 @@ def _child_main(
     ready: Any,
 ) -> None:
     """A worker child: load the models once, then claim and run jobs until told to stop."""
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    from parley import logs  # the parent's format and redaction (issue 11)
+
+    logs.setup(settings.log_format, settings.log_level)
     _watch_parent(multiprocessing.parent_process())
     runner = factory(settings, worker_id)
     runner.warm()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from parley import ids
@@ -20,6 +19,7 @@ from parley.options import JobOptions
 from parley.storage import Storage
 from parley.storage import conversations as store
 from parley.storage import jobs as jobs_store
+from parley.storage.audio import Staged
 from parley.storage.models import JobStatus
 
 __all__ = ["Submission", "Submitter"]
@@ -73,7 +73,7 @@ class Submitter:
         source: str,
         options: JobOptions,
         conversation_id: str | None = None,
-        upload: Path | None = None,
+        upload: Staged | None = None,
         url: str | None = None,
         text: dict[str, Any] | None = None,
         start_time: datetime | None = None,

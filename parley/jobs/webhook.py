@@ -41,6 +41,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 from standardwebhooks.webhooks import Webhook
 
+from parley import metrics
 from parley.outbound import OutboundGuard, OutboundRefused
 from parley.storage import Storage
 from parley.storage import webhooks as outbox
@@ -258,6 +259,13 @@ class WebhookDispatcher:
                 elif len(self._suspect) < 100_000:
                     self._suspect.add(url)
             with self._storage.session() as session:
+                metrics.WEBHOOK_DELIVERIES.labels(  # metrics hook (issue 11)
+                    outcome="delivered"
+                    if outcome.error is None
+                    else "given_up"
+                    if outcome.final or attempt >= self._max_attempts
+                    else "retry"
+                ).inc()
                 if outcome.error is None:
                     outbox.finish(
                         session=session, delivery_id=delivery_id, delivered=True, error=None

@@ -21,17 +21,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from parley import conversations, insights
+from parley import conversations, insights, metrics
 from parley.config import Settings
 from parley.errors import ParleyError, PipelineError
 from parley.insights import ConversationInsights
 from parley.jobs.fetch import fetch_url
 from parley.jobs.webhook import WebhookDispatcher, status_event
+from parley.logs import job_context
 from parley.options import JobOptions
 from parley.outbound import OutboundGuard
 from parley.pipeline.models import Models
@@ -47,6 +48,7 @@ from parley.pipeline.speech import SpeechOptions
 from parley.storage import Storage
 from parley.storage import conversations as store
 from parley.storage import jobs as jobs_store
+from parley.storage.audio import conversation_key
 from parley.storage.models import Conversation, Job, JobStatus, Member
 from parley.storage.models import Message as MessageRow
 from parley.times import parse_iso
@@ -250,12 +252,19 @@ class JobRunner:
                 job = jobs_store.get_job(session=session, job_id=job_id)
                 if job is None or job.status != JobStatus.IN_PROGRESS:
                     return JobStatus(job.status) if job else JobStatus.FAILED
-            log.info("job %s started (attempt %d)", job.id, job.attempts)
-            self.notify(job, JobStatus.IN_PROGRESS)
-            with self._heartbeat(job.id):
-                status = self._run(job)
+            ids = {"job_id": job.id, "conversation_id": job.conversation_id, "app_id": job.app_id}
+            with job_context(**ids):
+                log.info("job %s started (attempt %d)", job.id, job.attempts)
+                self.notify(job, JobStatus.IN_PROGRESS)
+                with self._heartbeat(job.id):
+                    status = self._run(job)
+                if status != JobStatus.IN_PROGRESS:
+                    self._cleanup(job)
+            # -- metrics hook (issue 11) --
             if status != JobStatus.IN_PROGRESS:
-                self._cleanup(job)
+                metrics.JOBS_FINISHED.labels(status=str(status)).inc()
+            for model, seconds in self.models.load_seconds.items():
+                metrics.MODEL_LOAD_SECONDS.labels(model=model).set(seconds)
             return status
         except Exception:  # the last line of defence: the worker loop must go on
             log.exception("job %s could not be run", job_id)
@@ -267,6 +276,8 @@ class JobRunner:
         warnings: list[Any] = []
         try:
             transcript = self._transcribe(job, options)
+            for stage, seconds in transcript.timings.items():  # metrics hook (issue 11)
+                metrics.observe_stage(stage, seconds, transcript.duration)
             result = self._prepare(job, options, transcript)
             warnings = _warnings(transcript)
             self._retrying(lambda: self._commit(job, options, result, warnings), job.id)
@@ -351,23 +362,25 @@ class JobRunner:
             path, audio_options, models=self.models, progress=self._progress_callback(job.id)
         )
 
-    def _input_path(self, job: Job) -> Path:
+    def _input_path(self, job: Job) -> Path | BinaryIO:
+        """The job's audio as the store gives it: a path, or a seekable file (S3)."""
+        audio = self.storage.audio
         if job.source == "url":
-            existing = self.storage.audio.path(f"{job.conversation_id}/{job.id}")
-            if existing.exists():  # fetched before a restart
-                return existing
-            return fetch_url(
-                job.input_ref or "",
-                audio=self.storage.audio,
-                conversation_id=job.conversation_id,
-                job_id=job.id,
-                timeout=self.settings.url_timeout_seconds,
-                max_bytes=self.settings.max_upload_bytes,
-                guard=OutboundGuard.from_setting(self.settings.outbound_allow),
-                deadline=self.settings.url_deadline_seconds,
-                min_rate=self.settings.url_min_bytes_per_second,
-            )
-        return self.storage.audio.path(job.input_ref or "")
+            key = conversation_key(job.conversation_id, job.id)
+            if not audio.exists(key):  # else fetched before a restart
+                key = fetch_url(
+                    job.input_ref or "",
+                    audio=audio,
+                    conversation_id=job.conversation_id,
+                    job_id=job.id,
+                    timeout=self.settings.url_timeout_seconds,
+                    max_bytes=self.settings.max_upload_bytes,
+                    guard=OutboundGuard.from_setting(self.settings.outbound_allow),
+                    deadline=self.settings.url_deadline_seconds,
+                    min_rate=self.settings.url_min_bytes_per_second,
+                )
+            return audio.source(key)
+        return audio.source(job.input_ref or "")
 
     def _prepare(self, job: Job, options: JobOptions, transcript: Transcript) -> _Result:
         """Shape the transcript for storage and compute the conversation's insights over
@@ -431,13 +444,15 @@ class JobRunner:
                 new_messages=rows,
                 new_members=[m for m in members.values() if m.id not in known],
             )
+        with metrics.stage("insights", transcript.duration):  # metrics hook (issue 11)
+            insights_result = conversations.compute(data)
         return _Result(
             members=members,
             messages=messages,
             duration=duration,
             billing_duration=transcript.duration * transcript.channels,
             language=transcript.language,
-            insights=conversations.compute(data),
+            insights=insights_result,
         )
 
     def _commit(self, job: Job, options: JobOptions, result: _Result, warnings: list[Any]) -> None:

@@ -24,7 +24,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, BinaryIO
 
 import av
 import numpy as np
@@ -54,9 +54,13 @@ def _reason(exc: Exception) -> str:
     return getattr(exc, "strerror", None) or type(exc).__name__
 
 
-def _open(path: Path) -> av.container.InputContainer:
+def _open(path: Path | BinaryIO) -> av.container.InputContainer:
+    """A path, or a seekable file (audio read from an object store), from its start."""
     try:
-        return av.open(str(path), mode="r", metadata_errors="ignore")
+        if not isinstance(path, Path):
+            path.seek(0)
+        source = str(path) if isinstance(path, Path) else path
+        return av.open(source, mode="r", metadata_errors="ignore")
     except (av.FFmpegError, UnicodeDecodeError) as exc:
         raise InvalidAudio(
             f"The file is not audio or video that can be decoded: {_reason(exc)}."
@@ -69,7 +73,7 @@ def _audio_stream(container: av.container.InputContainer) -> av.AudioStream:
     return container.streams.audio[0]
 
 
-def probe(path: Path) -> AudioInfo:
+def probe(path: Path | BinaryIO) -> AudioInfo:
     """Check that a file holds decodable audio; read its basic facts.
 
     Decodes only until the first non-empty audio frame, so uploads are checked
@@ -99,7 +103,7 @@ def probe(path: Path) -> AudioInfo:
 
 
 def frames(
-    path: Path, *, per_channel: bool = False, max_duration: float | None = None
+    path: Path | BinaryIO, *, per_channel: bool = False, max_duration: float | None = None
 ) -> Iterator[np.ndarray]:
     """Yield the audio as blocks of 16 kHz float32 samples, shape (samples, channels).
 
@@ -168,7 +172,7 @@ def _map(file: IO[bytes], count: int) -> np.ndarray:
 
 
 def decode(
-    path: Path,
+    path: Path | BinaryIO,
     *,
     per_channel: bool = False,
     max_duration: float | None = None,

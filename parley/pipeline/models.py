@@ -15,6 +15,7 @@ import logging
 import os
 import shutil
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -117,12 +118,16 @@ class Models:
     _whisper: WhisperRuntime | None = field(default=None, init=False, repr=False)
     _speakers: Any = field(default=None, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    #: seconds each model took to load in this process, by name (for the metrics)
+    load_seconds: dict[str, float] = field(default_factory=dict, init=False, repr=False)
 
     @property
     def whisper(self) -> WhisperRuntime:
         with self._lock:
             if self._whisper is None:
+                started = time.perf_counter()
                 self._whisper = self._load_whisper()
+                self.load_seconds["whisper"] = time.perf_counter() - started
             return self._whisper
 
     def warm(self, *, speakers: bool = True) -> None:
@@ -155,11 +160,13 @@ class Models:
             if self._speakers is None:
                 from parley.pipeline.speakers import load_speaker_models
 
+                started = time.perf_counter()
                 self._speakers = load_speaker_models(
                     self.speaker_embedding_model,
                     self.speaker_segmentation_model,
                     threads=self.threads,
                 )
+                self.load_seconds["speakers"] = time.perf_counter() - started
             return self._speakers
 
     def _load_whisper(self) -> WhisperRuntime:

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from time import perf_counter
 
 from parley.pipeline.decode import decode
 from parley.pipeline.models import Models
@@ -69,6 +70,8 @@ class Transcript:
     language: str | None = None
     untranscribed_seconds: float = 0.0
     warnings: tuple[str, ...] = ()
+    #: wall-clock seconds per stage (decode, speech, speakers), for the metrics
+    timings: dict[str, float] = field(default_factory=dict, compare=False)
 
 
 def channel_label(channel: int) -> str:
@@ -100,12 +103,15 @@ def process_audio(
     mapped array, not a copy.
     """
     report = _scaled(progress, 0.0, 1.0)
+    clock = perf_counter()
     audio = decode(
         path,
         per_channel=options.per_channel,
         max_duration=options.max_duration,
-        scratch_dir=path.parent,
+        scratch_dir=path.parent if isinstance(path, Path) else None,
     )
+    timings = {"decode": perf_counter() - clock}
+    clock = perf_counter()
     report(0.05)
     speech_end = 0.8 if options.diarize else 0.95
     words: list[Word] = []
@@ -130,7 +136,9 @@ def process_audio(
             words.extend(replace(w, speaker=label) for w in result.words)
         else:
             words.extend(result.words)
+    timings["speech"] = perf_counter() - clock
     if options.diarize and words:
+        clock = perf_counter()
         from parley.pipeline.speakers import DiarizationOptions, assign_speakers, diarize
 
         turns = diarize(
@@ -140,6 +148,7 @@ def process_audio(
             progress=_scaled(progress, speech_end, 0.95),
         )
         words = assign_speakers(words, turns)
+        timings["speakers"] = perf_counter() - clock
     sentences = split_sentences(words)
     report(1.0)
     return Transcript(
@@ -149,6 +158,7 @@ def process_audio(
         language=language,
         untranscribed_seconds=round(sum(s.speech_seconds for s in lost), 2),
         warnings=tuple(warnings),
+        timings=timings,
     )
 
 

@@ -13,7 +13,7 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from parley.storage.audio import AudioStore
+from parley.storage.audio import build_audio_store
 
 __all__ = ["Storage"]
 
@@ -51,13 +51,13 @@ def _engine(url: str) -> Engine:
 class Storage:
     """The database and the audio files: the one storage handle services get."""
 
-    def __init__(self, database_url: str, audio_root: Path) -> None:
+    def __init__(self, database_url: str, audio_root: Path, storage_url: str | None = None) -> None:
         if database_url.startswith("sqlite:///") and ":memory:" not in database_url:
             _private_file(Path(database_url.removeprefix("sqlite:///")))
         self.database_url = database_url
         self.engine = _engine(database_url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self.audio = AudioStore(audio_root)
+        self.audio = build_audio_store(storage_url, audio_root)
 
     @contextmanager
     def exclusive(self) -> Iterator[None]:

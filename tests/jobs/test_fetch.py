@@ -14,7 +14,7 @@ import pytest
 from parley.errors import PipelineError
 from parley.jobs import fetch
 from parley.outbound import OutboundGuard
-from parley.storage.audio import AudioStore
+from parley.storage.audio import LocalAudioStore
 
 LOOPBACK = OutboundGuard(["127.0.0.0/8"])
 
@@ -50,10 +50,10 @@ def server() -> Iterator[str]:
     srv.shutdown()
 
 
-def _fetch(url: str, tmp_path: Path, **kwargs: Any) -> Path:
+def _fetch(url: str, tmp_path: Path, **kwargs: Any) -> str:
     return fetch.fetch_url(
         url,
-        audio=AudioStore(tmp_path / "audio"),
+        audio=LocalAudioStore(tmp_path / "audio"),
         conversation_id="c",
         job_id="j",
         timeout=5,

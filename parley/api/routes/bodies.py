@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from parley.errors import BadRequest, PayloadTooLarge
 from parley.options import loads_bounded
 from parley.pipeline.decode import AudioInfo, probe
-from parley.storage.audio import AudioStore
+from parley.storage.audio import AudioStore, Staged
 
 __all__ = ["json_object", "json_value", "receive_upload"]
 
@@ -52,29 +52,52 @@ async def json_object(request: Request, *, max_bytes: int | None = None) -> dict
 
 async def receive_upload(
     request: Request, *, audio: AudioStore, max_bytes: int
-) -> tuple[Path, AudioInfo]:
-    """Stream the raw body to a temporary file, then check it is decodable audio.
+) -> tuple[Staged, AudioInfo]:
+    """Stream the raw body into the audio store's staging place, then check it is
+    decodable audio.
 
-    The body is never held in memory; more than ``max_bytes`` gives 413.
+    The body is never held in memory: it goes to the store in ``_BATCH``-sized
+    writes (on S3, multipart parts as they fill). More than ``max_bytes`` gives
+    413; the probe reads the staged upload back from the store (ranged reads on
+    S3), so the check is the same whatever the store.
     """
     length = request.headers.get("content-length")
     if length and length.isdigit() and int(length) > max_bytes:
         raise PayloadTooLarge(f"The file is larger than the limit of {max_bytes} bytes.")
-    temp, out = audio.new_upload()
+    staged, out = await run_in_threadpool(audio.new_upload)
     received = 0
     try:
         with out:
+            batch = bytearray()
             async for chunk in request.stream():
                 received += len(chunk)
                 if received > max_bytes:
                     raise PayloadTooLarge(
                         f"The file is larger than the limit of {max_bytes} bytes."
                     )
-                out.write(chunk)
+                batch += chunk
+                if len(batch) >= _BATCH:  # store writes (S3 parts) off the event loop
+                    await run_in_threadpool(out.write, bytes(batch))
+                    batch.clear()
+            if batch:
+                await run_in_threadpool(out.write, bytes(batch))
+            batch.clear()
+            await run_in_threadpool(out.close)
         if received == 0:
             raise BadRequest("The request body is empty: send the media file's bytes.")
-        info = await run_in_threadpool(probe, temp)
+        info = await run_in_threadpool(_probe_staged, audio, staged)
     except BaseException:
-        temp.unlink(missing_ok=True)
+        await run_in_threadpool(staged.unlink)
         raise
-    return temp, info
+    return staged, info
+
+
+_BATCH = 1024 * 1024
+
+
+def _probe_staged(audio: AudioStore, staged: Staged) -> AudioInfo:
+    source = audio.source(staged.key)
+    if isinstance(source, Path):
+        return probe(source)
+    with source:
+        return probe(source)

@@ -61,6 +61,9 @@ class Transcript:
     ``untranscribed_seconds`` is the detected speech no word covers even after the
     fallback decoder (summed over channels); ``warnings`` says where, one line per
     span, written for a user. A transcript with a non-zero figure is incomplete.
+    ``speakers_found`` is set when speakers were diarized: how many voices could be
+    told apart and hold words (fewer than a requested count when the audio has
+    fewer voices).
     """
 
     sentences: tuple[Sentence, ...]
@@ -69,6 +72,7 @@ class Transcript:
     language: str | None = None
     untranscribed_seconds: float = 0.0
     warnings: tuple[str, ...] = ()
+    speakers_found: int | None = None
 
 
 def channel_label(channel: int) -> str:
@@ -112,6 +116,7 @@ def process_audio(
     lost: list[UntranscribedSpan] = []
     warnings: list[str] = []
     language = options.speech.language
+    speakers_found: int | None = None
     n = len(audio.channels)
     for index, samples in enumerate(audio.channels):
         span = (speech_end - 0.05) / n
@@ -140,6 +145,7 @@ def process_audio(
             progress=_scaled(progress, speech_end, 0.95),
         )
         words = assign_speakers(words, turns)
+        speakers_found = len({w.speaker for w in words if w.speaker is not None})
     sentences = split_sentences(words)
     report(1.0)
     return Transcript(
@@ -149,6 +155,7 @@ def process_audio(
         language=language,
         untranscribed_seconds=round(sum(s.speech_seconds for s in lost), 2),
         warnings=tuple(warnings),
+        speakers_found=speakers_found,
     )
 
 

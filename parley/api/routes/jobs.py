@@ -8,6 +8,8 @@ from fastapi import APIRouter
 
 from parley.api.deps import AppId, ServicesDep
 from parley.errors import NotFound
+from parley.options import JobOptions
+from parley.storage import conversations as conversations_store
 from parley.storage import jobs as jobs_store
 
 router = APIRouter(tags=["jobs"])
@@ -29,4 +31,10 @@ def get_job(job_id: str, app_id: AppId, services: ServicesDep) -> dict[str, Any]
             body["reason"] = job.reason
         if job.warnings:  # Parley extension: e.g. speech that could not be transcribed
             body["warnings"] = list(job.warnings)
+        if job.status == "completed" and JobOptions.from_json(job.options).diarization:
+            # Parley extension: the voices told apart, which can be fewer than
+            # diarizationSpeakerCount asked for (never a voice split to fill the count).
+            body["speakersFound"] = conversations_store.job_speaker_count(
+                session=session, job_id=job.id
+            )
         return body

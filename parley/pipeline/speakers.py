@@ -163,7 +163,7 @@ class DiarizationOptions:
     v2_third_threshold: float = 0.2
     v2_weight: float = 0.25
     embed_every: int = 1
-    long_audio_embed_every: int = 1
+    long_audio_embed_every: int = 2
     link_min_fraction: float = 0.5
     same_voice_similarity: float = 0.8
     cluster_method: str = "centroid"

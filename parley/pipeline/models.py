@@ -115,6 +115,7 @@ class Models:
     threads: int = 2
     speaker_embedding_model: Path | None = None
     speaker_segmentation_model: Path | None = None
+    speaker_overlap_model: Path | str | None = "bundled"
     _whisper: WhisperRuntime | None = field(default=None, init=False, repr=False)
     _speakers: Any = field(default=None, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
@@ -164,6 +165,7 @@ class Models:
                 self._speakers = load_speaker_models(
                     self.speaker_embedding_model,
                     self.speaker_segmentation_model,
+                    overlap_model=self.speaker_overlap_model,
                     threads=self.threads,
                 )
                 self.load_seconds["speakers"] = time.perf_counter() - started

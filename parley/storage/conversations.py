@@ -256,3 +256,15 @@ def message_count(*, session: Session, conversation_id: str) -> int:
     return (
         session.scalar(select(func.count()).where(Message.conversation_id == conversation_id)) or 0
     )
+
+
+def job_speaker_count(*, session: Session, job_id: str) -> int:
+    """How many members hold words in the messages one job stored (its speakers found)."""
+    return (
+        session.scalar(
+            select(func.count(func.distinct(Message.member_id))).where(
+                Message.job_id == job_id, Message.member_id.is_not(None)
+            )
+        )
+        or 0
+    )

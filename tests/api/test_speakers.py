@@ -102,3 +102,43 @@ def test_diarization_finds_two_speakers_in_a_call(api: Api, testdata: Path) -> N
     total = next(x for x in analytics["metrics"] if x["type"] == "total_talk_time")["seconds"]
     assert all(t > 1 for t in talk.values()) and sum(talk.values()) >= total - 0.01
     assert total <= 30.0
+
+
+def _members_with_words(api: Api, cid: str) -> set[str]:
+    messages = api.get(f"/v1/conversations/{cid}/messages",
+                       params={"verbose": "true"}).json()["messages"]
+    return {m["from"]["name"] for m in messages if m.get("words") and m["from"].get("name")}
+
+
+def test_three_speakers_asked_and_heard_come_back_with_words(api: Api, testdata: Path) -> None:
+    # Three clips of three different people; the user says there are three.
+    clip = testdata / "diarization/picovoice_falcon/falcon_test.wav"
+    submitted = api.submit_file(clip, {
+        "enableSpeakerDiarization": "true", "diarizationSpeakerCount": "3",
+    })
+    job = api.wait(submitted["jobId"])
+    assert job["status"] == "completed"
+    cid = submitted["conversationId"]
+    holders = _members_with_words(api, cid)
+    assert holders == {"Speaker 1", "Speaker 2", "Speaker 3"}
+    assert job["speakersFound"] == 3
+    members = api.get(f"/v1/conversations/{cid}/members").json()["members"]
+    assert len(members) == 3
+
+
+def test_speakers_found_tells_the_truth_with_fewer_voices(api: Api, testdata: Path) -> None:
+    # One reader, but three speakers asked for: one voice is not split to fill the count.
+    clip = testdata / "read/librispeech/1089-134686-0000.flac"
+    submitted = api.submit_file(clip, {
+        "enableSpeakerDiarization": "true", "diarizationSpeakerCount": "3",
+    })
+    job = api.wait(submitted["jobId"])
+    assert job["status"] == "completed"
+    holders = _members_with_words(api, submitted["conversationId"])
+    assert job["speakersFound"] == len(holders) == 1
+
+
+def test_undiarized_jobs_do_not_claim_speakers(api: Api, testdata: Path) -> None:
+    submitted = api.submit_file(testdata / "read/librispeech/1089-134686-0001.flac")
+    job = api.wait(submitted["jobId"])
+    assert job["status"] == "completed" and "speakersFound" not in job

@@ -116,11 +116,16 @@ def test_explicit_paths_skip_checksum(tmp_path, monkeypatch):
     seg = tmp_path / "seg.onnx"
     shutil.copy(speakers.ASSETS / speakers.EMBEDDING_FILE, emb)
     shutil.copy(speakers.ASSETS / speakers.SEGMENTATION_FILE, seg)
+    ov = tmp_path / "v2.onnx"
+    shutil.copy(speakers.ASSETS / speakers.OVERLAP_FILE, ov)
     monkeypatch.setattr(speakers, "BUNDLED_SHA256", dict.fromkeys(speakers.BUNDLED_SHA256, "0"))
-    models = load_speaker_models(emb, seg, threads=1)
-    assert models.embedding_path == emb
+    models = load_speaker_models(emb, seg, overlap_model=ov, threads=1)
+    assert models.embedding_path == emb and models.overlap_path == ov
+    assert load_speaker_models(emb, seg, overlap_model="off").overlap is None
     with pytest.raises(ModelChecksumError, match=speakers.SEGMENTATION_FILE):
-        load_speaker_models(emb, None)
+        load_speaker_models(emb, None, overlap_model=None)
+    with pytest.raises(ModelChecksumError, match=speakers.OVERLAP_FILE):
+        load_speaker_models(emb, seg)  # bundled segmentation v2, checked
     with pytest.raises(FileNotFoundError):
         load_speaker_models(tmp_path / "missing.onnx", seg)
 
@@ -217,3 +222,83 @@ def test_clustering_is_bounded_and_rest_assigned(testdata, models, monkeypatch):
     assert len(seen) == 1 and 0 < seen[0] <= 10
     # three clean single-speaker clips separated by silence: still three speakers
     assert len({t.speaker for t in turns}) == 3
+
+
+# ------------------------------------------------------------------ overlap model, count
+
+
+def _evidence(levels: np.ndarray, speech: float = 0.0, overlap: float = 0.0):
+    frames = len(levels)
+    return speakers.SpeakerEvidence(
+        duration=frames * 270 / SAMPLE_RATE,
+        starts=[0],
+        total_frames=frames,
+        speech=np.full(frames, speech, np.float32),
+        overlap=np.full(frames, overlap, np.float32),
+        cover=np.ones(frames, np.float32),
+        levels=levels.astype(np.float32),
+    )
+
+
+def test_frame_counts_union_of_both_models_and_a_third_voice():
+    levels = np.array([[0.0, 0.0, 0.0], [0.9, 0.1, 0.0], [0.9, 0.8, 0.1], [0.9, 0.8, 0.7]])
+    opts = DiarizationOptions(v2_speech_threshold=0.5, v2_overlap_threshold=0.5,
+                              v2_third_threshold=0.5)
+    # 3.0 hears nothing: the counts are v2's, up to three at once
+    assert speakers.frame_counts(_evidence(levels), opts).tolist() == [0, 1, 2, 3]
+    # 3.0 hears two everywhere: the union never counts fewer than it
+    both = _evidence(levels, speech=0.9, overlap=0.9)
+    assert speakers.frame_counts(both, opts).tolist() == [2, 2, 2, 3]
+    # without the overlap model only 3.0's counts remain
+    off = DiarizationOptions(use_overlap_model=False)
+    assert speakers.frame_counts(_evidence(levels), off).tolist() == [0, 0, 0, 0]
+
+
+def test_same_voice_clusters_merge_and_distinct_ones_stay():
+    rng = np.random.default_rng(1)
+    a, b = rng.standard_normal(192), rng.standard_normal(192)
+    near_a = a + 0.1 * rng.standard_normal(192)
+    cents = np.stack([a, near_a, b])
+    cents /= np.linalg.norm(cents, axis=1, keepdims=True)
+    merged = speakers._merge_same_voice(cents, 0.8)
+    assert len(merged) == 2
+    assert np.allclose(np.linalg.norm(merged, axis=1), 1.0, atol=1e-6)
+    assert len(speakers._merge_same_voice(cents, 0.999)) == 3
+
+
+def test_word_in_full_overlap_goes_to_the_ongoing_turn():
+    turns = [SpeakerTurn(0.0, 5.0, "SPEAKER_01"), SpeakerTurn(2.0, 2.6, "SPEAKER_00")]
+    out = assign_speakers([_w("yes", 2.1, 2.5), _w("and", 1.0, 1.3)], turns)
+    # both cover "yes" entirely; SPEAKER_01 talks all around it, SPEAKER_00 only interjects
+    assert [w.speaker for w in out] == ["SPEAKER_01", "SPEAKER_01"]
+
+
+def test_overlap_model_outputs_three_independent_speakers(models):
+    assert models.overlap is not None
+    rng = np.random.default_rng(0)
+    chunk = (0.05 * rng.standard_normal((2, 1, 10 * SAMPLE_RATE))).astype(np.float32)
+    out = models.overlap.run(None, {models.overlap.get_inputs()[0].name: chunk})[0]
+    assert out.shape == (2, 589, 3)
+    assert float(out.min()) >= 0.0 and float(out.max()) <= 1.0
+
+
+def test_three_voices_with_the_count_given(testdata, models):
+    audio = _load(testdata / "diarization" / "ami_pyannote_debug" / "trn06.wav")
+    turns = diarize(audio, models=models, options=DiarizationOptions(num_speakers=3))
+    assert len({t.speaker for t in turns}) == 3
+
+
+def test_one_voice_is_not_split_to_fill_a_larger_count(testdata, models):
+    audio = _load(testdata / "read" / "librispeech" / "1089-134686-0000.flac")
+    turns = diarize(audio, models=models, options=DiarizationOptions(num_speakers=3))
+    assert len({t.speaker for t in turns}) == 1
+
+
+def test_linked_windows_embed_less_and_keep_both_callers(testdata, models):
+    audio = _load(testdata / "diarization" / "pyannote_sample" / "sample.wav")
+    full = speakers.gather_evidence(audio, models, DiarizationOptions())
+    linked = speakers.gather_evidence(audio, models, DiarizationOptions(embed_every=3))
+    assert not full.links and linked.links
+    assert len(linked.emb) < 0.7 * len(full.emb)
+    turns = speakers.resolve_turns(linked, 2, DiarizationOptions(embed_every=3))
+    assert len({t.speaker for t in turns}) == 2

@@ -7,10 +7,12 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from parley.api.deps import AppId, ServicesDep
-from parley.api.present import iso
 from parley.errors import BadRequest, NotFound
+from parley.options import JobOptions
+from parley.storage import conversations as conversations_store
 from parley.storage import jobs as jobs_store
 from parley.storage.models import Job
+from parley.times import iso
 
 router = APIRouter(tags=["jobs"])
 
@@ -40,7 +42,14 @@ def get_job(job_id: str, app_id: AppId, services: ServicesDep) -> dict[str, Any]
         job = jobs_store.get_job(session=session, job_id=job_id)
         if job is None or job.app_id != app_id:
             raise NotFound("The job could not be found, please check the jobId provided")
-        return _job_json(job)
+        body = _job_json(job)
+        if job.status == "completed" and JobOptions.from_json(job.options).diarization:
+            # Parley extension: the voices told apart, which can be fewer than
+            # diarizationSpeakerCount asked for (never a voice split to fill the count).
+            body["speakersFound"] = conversations_store.job_speaker_count(
+                session=session, job_id=job.id
+            )
+        return body
 
 
 @router.get("/v1/jobs")

@@ -401,7 +401,9 @@ def _jobs(parley: Any, args: argparse.Namespace) -> int:
 
 def _add_remote_commands(commands: Any) -> None:
     def remote(name: str, help_text: str) -> argparse.ArgumentParser:
-        parser = commands.add_parser(name, help=help_text, epilog=EXIT_CODES)
+        parser: argparse.ArgumentParser = commands.add_parser(
+            name, help=help_text, epilog=EXIT_CODES
+        )
         parser.add_argument("--server", help="server URL (default $PARLEY_SERVER or config)")
         parser.add_argument("--config", help="config file (default ~/.config/parley/client.toml)")
         return parser

@@ -50,10 +50,10 @@ def check_database(storage: Storage) -> str | None:
 
 
 def check_broker(broker_url: str, timeout: float = 2.0) -> str | None:
-    from kombu import Connection
+    from kombu.connection import Connection
 
     try:
-        with Connection(broker_url, connect_timeout=timeout) as connection:
+        with Connection(broker_url, connect_timeout=timeout) as connection:  # type: ignore[no-untyped-call]
             connection.ensure_connection(max_retries=1, timeout=timeout)
     except Exception as exc:
         return f"broker unreachable ({type(exc).__name__})"

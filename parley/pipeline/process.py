@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from time import perf_counter
+from typing import BinaryIO
 
 from parley.pipeline.decode import decode
 from parley.pipeline.models import Models
@@ -92,7 +93,7 @@ def _scaled(progress: ProgressCallback | None, low: float, high: float) -> Progr
 
 
 def process_audio(
-    path: Path,
+    path: Path | BinaryIO,
     options: AudioOptions,
     *,
     models: Models,

@@ -38,7 +38,7 @@ import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.optimize import linear_sum_assignment
 
-from parley.checksums import ModelChecksumError, sha256_file
+from parley.checksums import ModelChecksumError, check_bundled
 from parley.pipeline.schema import SAMPLE_RATE, ProgressCallback, SpeakerTurn, Word
 
 __all__ = [
@@ -192,14 +192,12 @@ def _model_path(given: Path | str | None, name: str) -> Path:
     """The bundled file (sha256 checked) when ``given`` is None, else the caller's file."""
     if given is None:
         path = ASSETS / name
-        if not path.is_file():
-            raise FileNotFoundError(f"bundled speaker model missing: {path}")
-        digest = sha256_file(path)
-        if digest != BUNDLED_SHA256[name]:
-            raise ModelChecksumError(
-                f"speaker model {path} has sha256 {digest}, expected "
-                f"{BUNDLED_SHA256[name]} (re-create it with tools/convert_speaker_models.py)"
-            )
+        check_bundled(
+            path,
+            BUNDLED_SHA256[name],
+            what="speaker model",
+            remedy="re-create it with tools/convert_speaker_models.py",
+        )
         return path
     path = Path(given)
     if not path.is_file():
@@ -224,7 +222,7 @@ def load_speaker_models(
     """
     import onnxruntime as ort  # lazy: keeps importing this module cheap
 
-    def session(path: Path):
+    def session(path: Path) -> ort.InferenceSession:
         so = ort.SessionOptions()
         so.intra_op_num_threads = max(1, threads)
         so.inter_op_num_threads = 1

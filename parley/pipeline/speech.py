@@ -49,17 +49,16 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: The longest chunk handed to the batched decoder. What is measured so far: with ~30 s
-#: chunks the batched decoder ended chunks after their first sentence and dropped whole
-#: recordings (bench/asr.py --quick, earlier: 58 of 143 words and four recordings lost). At 12.8 s
-#: it still dropped a last sentence now and then ("Press 1 to prepend the message,"): on
-#: the 14.4 min joined set (``bench/asr.py --sets joined --engines parley --max-chunk 10``)
-#: 8 of 116 chunks failed a check and were decoded again, and no recording was lost. The
-#: checks catch an early end at any length, so this trades fallback decodes (longer chunks
-#: fail more often) against encoder passes (Whisper encodes 30 s whatever the chunk's
-#: length, so shorter chunks cost more). 15 s is not yet the measured optimum: sweep
-#: ``--max-chunk 15,20,25`` on a quiet machine to settle it.
-MAX_CHUNK_SECONDS = 20.0
+#: The longest chunk handed to the batched decoder. Whisper encodes 30 s whatever the chunk's
+#: length, so short chunks cost encoder passes; long ones make the batched decoder end a chunk
+#: after its first sentence, which the checks catch and the fallback decodes again, or miss.
+#: Measured on the 14.4 min joined set (``bench/asr.py --sets joined --engines parley,plain
+#: --max-chunk N``, 2026-12-02, load 2-6): 28 s gave 1.56x plain's speed at WER 3.1 % vs 3.3 %,
+#: but under CT2_FORCE_CPU_ISA=AVX2 it lost a whole recording that the checks did not catch
+#: (tests/pipeline/test_speech.py); 24 s gave 1.33x at WER 3.4 % vs 3.3 % (7 deletions vs 9,
+#: no recording lost, 8 of 40 chunks decoded again) and passes the tests on both kernel
+#: families; 15 s was 0.69x. Earlier, ~30 s chunks without checks lost 58 of 143 words.
+MAX_CHUNK_SECONDS = 24.0
 
 _FRAME = 512  # Silero VAD frame: 32 ms at 16 kHz
 _CONTEXT = 64  # samples of the previous frame the model sees

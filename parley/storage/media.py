@@ -55,7 +55,7 @@ def content_type(format_name: str, has_video: bool) -> str:
 def _facts(audio: AudioStore, key: str) -> tuple[float, str] | None:
     """(duration, content type) of a stored file, None when it is gone or unreadable."""
     try:
-        with audio.open(key) as handle, av.open(handle, metadata_errors="ignore") as container:
+        with audio.open(key) as handle, av.open(handle, "r", metadata_errors="ignore") as container:
             duration = container.duration / 1_000_000 if container.duration else 0.0
             stream = container.streams.audio[0] if container.streams.audio else None
             if stream is not None and stream.duration is not None and stream.time_base:

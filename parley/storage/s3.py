@@ -175,7 +175,8 @@ class S3AudioStore(AudioStore):
 
     def new_upload(self) -> tuple[Staged, IO[bytes]]:
         key = f"{STAGING}/{secrets.token_hex(16)}"
-        return Staged(self, key), _MultipartWriter(self.client, self.bucket, self._name(key))
+        writer = _MultipartWriter(self.client, self.bucket, self._name(key))
+        return Staged(self, key), writer  # type: ignore[return-value]
 
     def commit(self, staged: Staged, conversation_id: str, job_id: str) -> str:
         """A server-side copy (in parts for big objects), then the staging object goes."""
@@ -208,7 +209,7 @@ class S3AudioStore(AudioStore):
 
     def open(self, key: str) -> BinaryIO:
         raw = _RangeReader(self.client, self.bucket, self._name(key), self.size(key))
-        return io.BufferedReader(raw, buffer_size=READ_BUFFER)  # type: ignore[return-value]
+        return io.BufferedReader(raw, buffer_size=READ_BUFFER)
 
     def url(self, key: str, *, expires: int = 3600) -> str | None:
         return str(

@@ -92,7 +92,7 @@ def claim(*, session: Session, delivery_id: int, now: datetime, until: datetime)
         .values(claimed_until=until, attempts=WebhookDelivery.attempts + 1)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
 def finish(*, session: Session, delivery_id: int, delivered: bool, error: str | None) -> None:

@@ -8,6 +8,7 @@ JSON body, with query options as a fallback (body wins). All answer 201 with
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -201,7 +202,7 @@ async def _submit_text(
     return _created(submission)
 
 
-def _route(submit: Any, kind: str, append: bool) -> Any:
+def _route(submit: Callable[..., Awaitable[JSONResponse]], kind: str, append: bool) -> Any:
     """One endpoint function: FastAPI reads its signature for the dependencies."""
     if append:
 

@@ -34,9 +34,12 @@ def test_health_answers_without_a_token(api: Api) -> None:
 
 
 def test_ready_checks_the_database_schema(api: Api) -> None:
-    answer = api.client.get("/ready")
-    assert answer.status_code == 200, answer.text
-    assert answer.json()["checks"] == {"database": "ok"}
+    deadline = time.monotonic() + 120  # the worker process loads its models first
+    while (answer := api.client.get("/ready")).status_code != 200:
+        assert time.monotonic() < deadline, answer.text
+        assert "worker processes ready" in answer.json()["checks"]["workers"]
+        time.sleep(0.5)
+    assert answer.json()["checks"] == {"database": "ok", "workers": "ok"}
     engine = api.services.storage.engine
     with engine.begin() as connection:
         (current,) = connection.execute(text("SELECT version_num FROM alembic_version")).one()
@@ -96,7 +99,11 @@ def pg_api(tmp_path: Path, pg_database: str) -> Iterator[tuple[Api, str]]:
     from parley.services import build_services
 
     settings = Settings(
-        data_dir=data_dir(tmp_path), database_url=pg_database, app_id=APP_ID, app_secret=APP_SECRET
+        data_dir=data_dir(tmp_path),
+        database_url=pg_database,
+        app_id=APP_ID,
+        app_secret=APP_SECRET,
+        workers=0,
     )
     services = build_services(settings)
     server, thread, url = start_server(create_app(settings, services=services))

@@ -68,6 +68,9 @@ def test_a_job_that_kills_its_worker_ends_failed_and_the_next_runs(
             kills += 1
             while server.services.queue.status()["pids"] == queue["pids"]:
                 time.sleep(0.1)
+            ready = server.client.get("/ready")  # the replacement is still loading its models
+            assert ready.status_code == 503, ready.text
+            assert "replaced after dying" in ready.json()["checks"]["workers"]
         time.sleep(0.2)
     job = server.get(f"/v1/job/{doomed['jobId']}").json()
     assert kills == 2
@@ -76,6 +79,7 @@ def test_a_job_that_kills_its_worker_ends_failed_and_the_next_runs(
     assert server.wait(after["jobId"], timeout=240)["status"] == "completed"
     status = server.services.queue.status()
     assert status["restarts"] == 2 and status["alive"] == 1
+    assert server.client.get("/ready").status_code == 200
     messages = server.get(f"/v1/conversations/{cid}/messages").json()["messages"]
     assert messages, "the later job's transcript is stored"
 

@@ -41,6 +41,16 @@ async def ready(services: ServicesDep) -> JSONResponse:
         )
     except TimeoutError:
         ok, checks = False, {"database": f"no answer within {_READY_TIMEOUT:g} s"}
+    queue = services.queue.status()
+    if queue.get("workers"):  # this server runs jobs in worker processes
+        if queue["ready"]:
+            checks["workers"] = "ok"
+        else:
+            ok = False
+            checks["workers"] = (
+                f"{queue['warm']} of {queue['workers']} worker processes ready "
+                f"({queue['restarts']} replaced after dying)"
+            )
     if ok:
         return JSONResponse({"status": "ready", "checks": checks})
     problems = "; ".join(v for v in checks.values() if v != "ok")

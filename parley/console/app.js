@@ -54,7 +54,13 @@ function when(iso) {
   return isNaN(d) ? "" : d.toLocaleString();
 }
 
+// A notice outlives the navigation it announces (an upload leads to the jobs page) but not
+// the one after: it is cleared once the user has moved on twice since it was shown.
+let routes = 0;
+let noticeShownAt = 0;
+
 function notice(message, kind = "error") {
+  noticeShownAt = routes;
   noticeEl.textContent = message;
   noticeEl.className = kind === "info" ? "notice info" : "notice";
   noticeEl.setAttribute("role", kind === "info" ? "status" : "alert");
@@ -143,6 +149,8 @@ function parseHash() {
 }
 
 async function route() {
+  routes += 1;
+  if (routes - noticeShownAt > 1) notice("");
   cleanup();
   cleanup = () => {};
   if (sharedMatch) return sharedPage(sharedMatch[1]);

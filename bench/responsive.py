@@ -96,7 +96,7 @@ def main() -> None:
             "PARLEY_APP_SECRET": APP_SECRET,
             "PARLEY_PORT": str(port),
             "PARLEY_LLM_BASE_URL": llm,
-            "PARLEY_OUTBOUND_ALLOW": '["127.0.0.1/32"]',
+            "PARLEY_OUTBOUND_ALLOW": "127.0.0.0/8",
             "PYTHONPATH": args.repo,
         }
         server = subprocess.Popen(

@@ -76,8 +76,11 @@ def test_full_disk_mid_job(small_disk: Path, testdata: Path) -> None:
         assert "no storage space" in refused.json()["message"]
         assert api.client.get("/health").status_code == 200
 
-        time.sleep(25)  # far longer than the clip takes: the job is waiting to store
-        assert api.get(f"/v1/job/{submitted['jobId']}").json()["status"] == "in_progress"
+        # Far longer than the clip takes. The job either waits to store its result or, when
+        # SQLite could reuse pages its WAL already holds, has stored it: never failed.
+        time.sleep(25)
+        status = api.get(f"/v1/job/{submitted['jobId']}").json()["status"]
+        assert status in ("in_progress", "completed"), status
 
         filler.unlink()
         assert api.wait(submitted["jobId"], timeout=120)["status"] == "completed"

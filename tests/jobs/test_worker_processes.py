@@ -91,7 +91,7 @@ def _serve(data: Path, port: int, hook: str | None = None) -> subprocess.Popen[b
         "PARLEY_APP_SECRET": APP_SECRET,
         "PARLEY_PORT": str(port),
         "PARLEY_JWT_SECRET": "shared-test-secret",
-        "PARLEY_OUTBOUND_ALLOW": '["127.0.0.1/32"]',
+        "PARLEY_OUTBOUND_ALLOW": "127.0.0.0/8",
     }
     return subprocess.Popen(
         [sys.executable, "-m", "parley", "serve"],

@@ -149,6 +149,7 @@ function parseHash() {
 }
 
 async function route() {
+  document.body.dataset.ready = "false"; // "true" only once a conversation page is rendered
   routes += 1;
   if (routes - noticeShownAt > 1) notice("");
   cleanup();

@@ -13,6 +13,7 @@ a quadratic pattern already needs seconds), the slow suite at the full 1 MB.
 
 from __future__ import annotations
 
+import gc
 import re
 import time
 from collections.abc import Callable
@@ -127,9 +128,15 @@ PATTERNS: dict[str, Callable[[str], object]] = {
 
 
 def cpu_seconds(fn: Callable[[str], object], text: str) -> float:
-    started = time.thread_time()
-    fn(text)
-    return time.thread_time() - started
+    """This thread's CPU time for one call, the best of two: a garbage collection of the
+    whole test session's heap can land in one call and is not the pattern's cost."""
+    best = float("inf")
+    for _ in range(2):
+        gc.collect()
+        started = time.thread_time()
+        fn(text)
+        best = min(best, time.thread_time() - started)
+    return best
 
 
 def check(name: str, size: int, budget: float) -> None:

@@ -8,6 +8,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -158,26 +159,34 @@ def data_dir(path: Path) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
-    """A real Parley server (SQLite, local files, one worker child process)."""
+@contextmanager
+def running_server(path: Path, **settings: Any) -> Iterator[Api]:
+    """A real Parley server on ``path`` (its model cache shared), with these settings over
+    the test app's credentials; stopped, workers included, when the block ends."""
     from parley.api.app import create_app
     from parley.config import Settings
     from parley.services import build_services
 
-    settings = Settings(
-        data_dir=data_dir(tmp_path_factory.mktemp("parley")),
-        app_id=APP_ID,
-        app_secret=APP_SECRET,
+    config = Settings(data_dir=data_dir(path), app_id=APP_ID, app_secret=APP_SECRET, **settings)
+    services = build_services(config)
+    server, thread, url = start_server(create_app(config, services=services))
+    client = Api(url, services)
+    try:
+        yield client
+    finally:
+        client.client.close()
+        server.should_exit = True
+        thread.join(60)
+
+
+@pytest.fixture(scope="session")
+def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+    """A real Parley server (SQLite, local files, one worker child process)."""
+    with running_server(
+        tmp_path_factory.mktemp("parley"),
         workers=1,
         webhook_backoff_seconds=0.2,
         webhook_max_attempts=4,
         max_upload_bytes=40 * 1024 * 1024,
-    )
-    services = build_services(settings)
-    server, thread, url = start_server(create_app(settings, services=services))
-    client = Api(url, services)
-    yield client
-    client.client.close()
-    server.should_exit = True
-    thread.join(30)
+    ) as client:
+        yield client

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from parley.api.app import create_app
-from parley.config import Settings
-from parley.services import build_services
-from tests.conftest import APP_ID, APP_SECRET, Api, data_dir, start_server
+from tests.conftest import Api, running_server
 from tests.receiver import receiver
 
 ARCTIC = "read/cmu_arctic/cmu_arctic_us_aew_a0002.wav"
@@ -52,20 +49,10 @@ def test_failed_job_webhook(api: Api) -> None:
 
 
 @pytest.fixture()
-def idle_server(tmp_path: Path) -> Any:
+def idle_server(tmp_path: Path) -> Iterator[Api]:
     """A server whose workers are off, with a limit of 2 concurrent jobs."""
-    settings = Settings(
-        data_dir=data_dir(tmp_path),
-        app_id=APP_ID,
-        app_secret=APP_SECRET,
-        workers=0,
-        max_concurrent_jobs=2,
-    )
-    services = build_services(settings)
-    server, thread, url = start_server(create_app(settings, services=services))
-    yield Api(url, services)
-    server.should_exit = True
-    thread.join(30)
+    with running_server(tmp_path, workers=0, max_concurrent_jobs=2) as server:
+        yield server
 
 
 def test_concurrency_limit_is_429_and_nothing_is_dropped(idle_server: Api, testdata: Path) -> None:

@@ -18,10 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
-from parley.api.app import create_app
-from parley.config import Settings
-from parley.services import build_services
-from tests.conftest import APP_ID, APP_SECRET, Api, data_dir, start_server
+from tests.conftest import APP_ID, Api, running_server
 
 LLM_DELAY = 3.0
 
@@ -52,18 +49,12 @@ def slow_llm() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, slow_llm: str) -> Iterator[Api]:
-    settings = Settings(
-        data_dir=data_dir(tmp_path_factory.mktemp("responsive")),
-        app_id=APP_ID,
-        app_secret=APP_SECRET,
+    with running_server(
+        tmp_path_factory.mktemp("responsive"),
         llm_base_url=slow_llm,
         outbound_allow=["127.0.0.1/32"],
-    )
-    services = build_services(settings)
-    uvicorn_server, thread, url = start_server(create_app(settings, services=services))
-    yield Api(url, services)
-    uvicorn_server.should_exit = True
-    thread.join(30)
+    ) as api:
+        yield api
 
 
 def _health_times(base_url: str, during: threading.Thread, *, gap: float = 0.1) -> list[float]:

@@ -16,10 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from parley.api.app import create_app
-from parley.config import Settings
-from parley.services import build_services
-from tests.conftest import APP_ID, APP_SECRET, Api, data_dir, start_server
+from tests.conftest import running_server
 
 pytestmark = pytest.mark.slow
 
@@ -55,13 +52,7 @@ def _fill(path: Path) -> Path:
 
 
 def test_full_disk_mid_job(small_disk: Path, testdata: Path) -> None:
-    settings = Settings(
-        data_dir=data_dir(small_disk), app_id=APP_ID, app_secret=APP_SECRET, workers=1
-    )
-    services = build_services(settings)
-    server, thread, url = start_server(create_app(settings, services=services))
-    api = Api(url, services)
-    try:
+    with running_server(small_disk, workers=1) as api:
         audio = (testdata / CLIP).read_bytes()
         api.token()
         submitted = api.submit_file(testdata / CLIP)
@@ -89,8 +80,5 @@ def test_full_disk_mid_job(small_disk: Path, testdata: Path) -> None:
 
         again = api.submit_file(testdata / CLIP)
         assert api.wait(again["jobId"], timeout=120)["status"] == "completed"
-        assert services.queue.status()["restarts"] == 0, "no worker died"
-    finally:
-        server.should_exit = True
-        thread.join(60)
-        shutil.rmtree(small_disk / "audio", ignore_errors=True)
+        assert api.services.queue.status()["restarts"] == 0, "no worker died"
+    shutil.rmtree(small_disk / "audio", ignore_errors=True)

@@ -19,10 +19,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from parley.api.app import create_app
-from parley.config import Settings
-from parley.services import build_services
-from tests.conftest import APP_ID, APP_SECRET, Api, data_dir, start_server, wait_for_token
+from tests.conftest import (
+    APP_ID,
+    APP_SECRET,
+    Api,
+    data_dir,
+    running_server,
+    wait_for_token,
+)
 from tests.helpers import free_port
 from tests.receiver import receiver
 
@@ -34,18 +38,8 @@ SHORT = "phone_8k/asterisk_allison/conf-adminmenu-18.wav"
 
 @pytest.fixture()
 def server(tmp_path: Path) -> Iterator[Api]:
-    settings = Settings(
-        data_dir=data_dir(tmp_path),
-        app_id=APP_ID,
-        app_secret=APP_SECRET,
-        job_max_attempts=2,
-        queue_reap_seconds=1.0,
-    )
-    services = build_services(settings)
-    uvicorn_server, thread, url = start_server(create_app(settings, services=services))
-    yield Api(url, services)
-    uvicorn_server.should_exit = True
-    thread.join(60)
+    with running_server(tmp_path, job_max_attempts=2, queue_reap_seconds=1.0) as api:
+        yield api
 
 
 def _status(api: Api, job_id: str) -> str:

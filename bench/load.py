@@ -226,6 +226,8 @@ def base_env(args: argparse.Namespace, tmp: Path, port: int) -> dict[str, str]:
         "PARLEY_PORT": str(port),
         "PARLEY_MAX_CONCURRENT_JOBS": "100000",
         "PARLEY_WEBHOOK_BACKOFF_SECONDS": "0.2",
+        # The webhook receiver runs here, on loopback, which Parley refuses by default.
+        "PARLEY_OUTBOUND_ALLOW": "127.0.0.0/8,::1",
     }
     if args.source:
         env["PYTHONPATH"] = str(Path(args.source).resolve())

@@ -41,6 +41,11 @@ class Settings(BaseSettings):
     # -- operations -----------------------------------------------------------
     log_format: Literal["text", "json"] = "text"
     log_level: str = "INFO"
+    access_log: bool = Field(
+        True,
+        description="Log a line per HTTP request (uvicorn's access log). /metrics counts "
+        "requests by route and status either way.",
+    )
     worker_health_port: int | None = Field(
         None, description="`parley worker` serves /health, /ready, /metrics on this port."
     )
@@ -96,7 +101,10 @@ class Settings(BaseSettings):
         3, ge=1, description="A job whose worker dies this many times ends failed."
     )
     job_final_write_seconds: float = Field(
-        600.0, gt=0, description="How long a finished job retries storing its result."
+        600.0,
+        gt=0,
+        description="How long a job waits out a full disk or a failing database before "
+        "another worker may take it over.",
     )
     queue_poll_seconds: float = Field(2.0, gt=0, description="Idle workers look for jobs.")
     queue_reap_seconds: float = Field(

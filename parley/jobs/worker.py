@@ -7,12 +7,14 @@ the insights, the final status and the final webhook event are then written in o
 transaction of milliseconds, conditional on this worker still holding the job, so a job
 taken over by another worker can never be stored twice. When that write fails (a full
 disk, a lock timeout, a database fail-over) it is retried until the database answers;
-a worker never dies of a failed write. On any other failure the job ends ``failed`` with a
-reason written for the user, and nothing of it is stored.
+a worker never dies of a failed write. A disk that fills while the audio is decoded is
+the same outage: the processing waits for room and starts again. On any other failure
+the job ends ``failed`` with a reason written for the user, and nothing of it is stored.
 """
 
 from __future__ import annotations
 
+import errno
 import logging
 import threading
 import time
@@ -144,6 +146,16 @@ def _text_messages(data: dict[str, Any], start: datetime) -> list[TextMessage]:
     return result
 
 
+def _disk_full(exc: Exception) -> bool:
+    """Whether ``exc`` (or the error it was raised while handling) is a full disk or quota."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        seen = seen.__context__
+    return False
+
+
 def _warnings(transcript: Transcript) -> list[str]:
     """What a completed job tells its user: speech left out is never passed over silently."""
     if transcript.untranscribed_seconds <= 0:
@@ -255,6 +267,7 @@ class JobRunner:
             ids = {"job_id": job.id, "conversation_id": job.conversation_id, "app_id": job.app_id}
             with job_context(**ids):
                 log.info("job %s started (attempt %d)", job.id, job.attempts)
+                started = time.perf_counter()
                 self.notify(job, JobStatus.IN_PROGRESS)
                 with self._heartbeat(job.id):
                     status = self._run(job)
@@ -263,6 +276,9 @@ class JobRunner:
             # -- metrics hook (issue 11) --
             if status != JobStatus.IN_PROGRESS:
                 metrics.JOBS_FINISHED.labels(status=str(status)).inc()
+                metrics.JOB_SECONDS.labels(status=str(status)).observe(
+                    time.perf_counter() - started
+                )
             for model, seconds in self.models.load_seconds.items():
                 metrics.MODEL_LOAD_SECONDS.labels(model=model).set(seconds)
             return status
@@ -275,7 +291,9 @@ class JobRunner:
         options = JobOptions.from_json(job.options)
         warnings: list[Any] = []
         try:
-            transcript = self._transcribe(job, options)
+            transcript = self._retrying(
+                lambda: self._transcribe(job, options), job.id, retry=_disk_full, what="processing"
+            )
             for stage, seconds in transcript.timings.items():  # metrics hook (issue 11)
                 metrics.observe_stage(stage, seconds, transcript.duration)
             result = self._prepare(job, options, transcript)
@@ -304,21 +322,32 @@ class JobRunner:
         )
         return status
 
-    def _retrying(self, write: Callable[[], T], job_id: str) -> T:
-        """Run a final write until the database takes it, backing off up to
-        ``job_final_write_seconds``. A job whose write never lands stays in progress with a
-        stopped heartbeat, and is taken over (counting an attempt) like a crashed one."""
+    def _retrying(
+        self,
+        write: Callable[[], T],
+        job_id: str,
+        *,
+        retry: Callable[[Exception], bool] = lambda exc: True,
+        what: str = "writing the result",
+    ) -> T:
+        """Run ``write`` until it stops failing of an outage (a database or disk error
+        ``retry`` accepts), backing off up to ``job_final_write_seconds``. A job whose work
+        never lands stays in progress with a stopped heartbeat, and is taken over (counting
+        an attempt) like a crashed one."""
         deadline = time.monotonic() + self.settings.job_final_write_seconds
         delay = 0.2
         while True:
             try:
                 return write()
             except (SQLAlchemyError, OSError) as exc:
+                if not retry(exc):
+                    raise
                 if time.monotonic() + delay > deadline:
-                    log.error("giving up writing the result of job %s: %s", job_id, exc)
+                    log.error("giving up %s of job %s: %s", what, job_id, exc)
                     raise LostJob from exc
                 log.warning(
-                    "writing the result of job %s failed (%s); retrying in %.1fs",
+                    "%s of job %s failed (%s); retrying in %.1fs",
+                    what,
                     job_id,
                     type(exc).__name__,
                     delay,

@@ -1,8 +1,9 @@
 """A full disk is an outage to ride out, not a reason to lose jobs or workers.
 
 The data dir sits on a small tmpfs that is filled while a job runs: uploads get a clear
-507, the job's final write waits for room instead of killing its worker, and once the disk
-has room again the job completes and the next job runs.
+507, the job waits for room (whether the disk filled while it decoded the audio or while it
+stored its result) instead of failing or killing its worker, and once the disk has room
+again the job completes and the next job runs.
 """
 
 from __future__ import annotations
@@ -51,15 +52,20 @@ def _fill(path: Path) -> Path:
     return filler
 
 
-def test_full_disk_mid_job(small_disk: Path, testdata: Path) -> None:
+@pytest.mark.parametrize("fill", ["before_the_job_starts", "while_it_runs"])
+def test_full_disk_mid_job(small_disk: Path, testdata: Path, fill: str) -> None:
     with running_server(small_disk, workers=1) as api:
         audio = (testdata / CLIP).read_bytes()
         api.token()
         submitted = api.submit_file(testdata / CLIP)
-        deadline = time.monotonic() + 120
-        while api.get(f"/v1/job/{submitted['jobId']}").json()["status"] == "scheduled":
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
+        if fill == "while_it_runs":
+            deadline = time.monotonic() + 120
+            while api.get(f"/v1/job/{submitted['jobId']}").json()["status"] == "scheduled":
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+        # Else the worker is still loading its models, and cannot claim the job (a write)
+        # until the disk has room. While it runs, the job meets the full disk as it decodes
+        # the audio to its scratch file or as it stores its result, whichever comes first.
         filler = _fill(small_disk)
 
         refused = api.request("POST", "/v1/process/audio", content=audio)
@@ -67,11 +73,12 @@ def test_full_disk_mid_job(small_disk: Path, testdata: Path) -> None:
         assert "no storage space" in refused.json()["message"]
         assert api.client.get("/health").status_code == 200
 
-        # Far longer than the clip takes. The job either waits to store its result or, when
-        # SQLite could reuse pages its WAL already holds, has stored it: never failed.
+        # Far longer than the clip takes. The job waits for room to decode or to store its
+        # result or, when SQLite could reuse pages its WAL already holds, has stored it:
+        # never failed.
         time.sleep(25)
         status = api.get(f"/v1/job/{submitted['jobId']}").json()["status"]
-        assert status in ("in_progress", "completed"), status
+        assert status in ("scheduled", "in_progress", "completed"), status
 
         filler.unlink()
         assert api.wait(submitted["jobId"], timeout=120)["status"] == "completed"

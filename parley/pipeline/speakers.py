@@ -233,8 +233,9 @@ def load_speaker_models(
     seg_path = _model_path(segmentation_path, SEGMENTATION_FILE)
     ov_path = None
     if overlap_model is not None and str(overlap_model) != "off":
-        ov_path = _model_path(None if str(overlap_model) == "bundled" else overlap_model,
-                              OVERLAP_FILE)
+        ov_path = _model_path(
+            None if str(overlap_model) == "bundled" else overlap_model, OVERLAP_FILE
+        )
     return SpeakerModels(
         embedding=session(emb_path),
         segmentation=session(seg_path),
@@ -275,7 +276,7 @@ def _fbank(samples: np.ndarray, mel: np.ndarray) -> np.ndarray:
     if n < _FB_WIN:
         return np.zeros((0, _FB_MELS), dtype=np.float32)
     count = 1 + (n - _FB_WIN) // _FB_HOP
-    frames = np.lib.stride_tricks.sliding_window_view(samples, _FB_WIN)[:: _FB_HOP][:count]
+    frames = np.lib.stride_tricks.sliding_window_view(samples, _FB_WIN)[::_FB_HOP][:count]
     frames = frames.astype(np.float64)
     frames = frames - frames.mean(axis=1, keepdims=True)
     frames[:, 1:] = frames[:, 1:] - 0.97 * frames[:, :-1]
@@ -308,8 +309,14 @@ def _embed(models: SpeakerModels, feats: np.ndarray) -> np.ndarray:
 
 
 def _centroids(emb: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
-    cents = np.stack([emb[labels == i].mean(axis=0) if np.any(labels == i)
-                      else np.zeros(emb.shape[1], dtype=emb.dtype) for i in range(k)])
+    cents = np.stack(
+        [
+            emb[labels == i].mean(axis=0)
+            if np.any(labels == i)
+            else np.zeros(emb.shape[1], dtype=emb.dtype)
+            for i in range(k)
+        ]
+    )
     return cents / np.maximum(np.linalg.norm(cents, axis=1, keepdims=True), 1e-8)
 
 
@@ -391,8 +398,9 @@ def _spectral_labels(emb: np.ndarray, k: int) -> np.ndarray:
     labels = np.zeros(n, dtype=np.int64)
     for _ in range(20):
         labels = np.argmax(x @ cents.T, axis=1)
-        new = np.stack([x[labels == i].mean(axis=0) if np.any(labels == i) else cents[i]
-                        for i in range(k)])
+        new = np.stack(
+            [x[labels == i].mean(axis=0) if np.any(labels == i) else cents[i] for i in range(k)]
+        )
         new /= np.maximum(np.linalg.norm(new, axis=1, keepdims=True), 1e-10)
         if np.allclose(new, cents):
             break
@@ -580,8 +588,9 @@ def _merge_same_voice(centroids: np.ndarray, min_similarity: float) -> np.ndarra
     groups = sorted({root(i) for i in range(k)})
     if len(groups) == k:
         return centroids
-    merged = np.stack([centroids[[i for i in range(k) if root(i) == g]].mean(axis=0)
-                       for g in groups])
+    merged = np.stack(
+        [centroids[[i for i in range(k) if root(i) == g]].mean(axis=0) for g in groups]
+    )
     return merged / np.maximum(np.linalg.norm(merged, axis=1, keepdims=True), 1e-8)
 
 
@@ -698,8 +707,10 @@ def _give_silent_speakers_frames(
     for c in range(binary.shape[1]):
         if binary[:, c].sum() * _SEG_FRAME_STEP >= options.min_speaker_speech:
             continue
-        frames = talking & (activation[:, c] >= options.silent_speaker_ratio * peak) & (
-            activation[:, c] > 1e-3
+        frames = (
+            talking
+            & (activation[:, c] >= options.silent_speaker_ratio * peak)
+            & (activation[:, c] > 1e-3)
         )
         if frames.sum() * _SEG_FRAME_STEP < options.min_speaker_speech:
             continue
@@ -804,8 +815,11 @@ def assign_speakers(words: Sequence[Word], turns: Sequence[SpeakerTurn]) -> list
             if len(tied) > 1:
                 # overlapped speech covering the whole word: the speaker who also talks
                 # around it (the ongoing turn, not the interjection) said it
-                wide = np.clip(np.minimum(ends, we + _TIE_CONTEXT)
-                               - np.maximum(starts, ws - _TIE_CONTEXT), 0.0, None)
+                wide = np.clip(
+                    np.minimum(ends, we + _TIE_CONTEXT) - np.maximum(starts, ws - _TIE_CONTEXT),
+                    0.0,
+                    None,
+                )
                 around = np.bincount(spk_index, weights=wide, minlength=len(speakers))
                 per_spk = np.where(np.isin(np.arange(len(speakers)), tied), around, -1.0)
             best = speakers[int(np.argmax(per_spk))]

@@ -53,6 +53,12 @@ _HTTP_BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
 JOBS_FINISHED = Counter(
     "parley_jobs_finished_total", "Jobs that reached a final status.", ["status"]
 )
+JOB_SECONDS = Histogram(
+    "parley_job_seconds",
+    "Worker wall-clock seconds per finished job, from its start to its stored result.",
+    ["status"],
+    buckets=_STAGE_BUCKETS,
+)
 JOB_STAGE_SECONDS = Histogram(
     "parley_job_stage_seconds",
     "Wall-clock seconds a job spent in a stage (decode, speech, speakers, insights).",

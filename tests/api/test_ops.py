@@ -76,6 +76,12 @@ def test_metrics_count_jobs_stages_and_requests(tmp_path: Path) -> None:
     assert answer.headers["content-type"].startswith("text/plain")
     after = _samples(answer.text)
     assert _value(after, "parley_jobs_finished_total", status="completed") == 2
+    assert _value(after, "parley_job_seconds_count", status="completed") == 2
+    stages = sum(
+        _value(after, "parley_job_stage_seconds_sum", stage=stage)
+        for stage in ("decode", "speech", "insights")
+    )
+    assert _value(after, "parley_job_seconds_sum", status="completed") >= stages
     for stage in ("decode", "speech", "insights"):
         assert _value(after, "parley_job_stage_seconds_count", stage=stage) >= 1, stage
         assert _value(after, "parley_job_stage_seconds_sum", stage=stage) > 0, stage

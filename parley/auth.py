@@ -176,6 +176,13 @@ class Tokens:
         per ``_APP_CHECK_SECONDS`` per process (a small cache), so a deleted app is
         refused within that time and a status poll costs no extra database session.
         """
+        app_id = self.verify_signature(token)
+        if not self.app_recently_seen(app_id):
+            self.check_app(app_id)
+        return app_id
+
+    def verify_signature(self, token: str) -> str:
+        """The app id a token's signature and ``exp`` prove, else Unauthorized. No I/O."""
         try:
             claims = jwt.decode(
                 token, self._secret, algorithms=["HS256"], options={"require": ["exp", "sub"]}
@@ -184,15 +191,19 @@ class Tokens:
             raise Unauthorized(INVALID_TOKEN) from None
         if not isinstance(claims["sub"], str):
             raise Unauthorized(INVALID_TOKEN)
-        app_id = str(claims["sub"])
-        now = time.monotonic()
+        return str(claims["sub"])
+
+    def app_recently_seen(self, app_id: str) -> bool:
+        """Whether the app's row was found within ``_APP_CHECK_SECONDS``. No I/O."""
         seen = self._apps_seen.get(app_id)
-        if seen is None or now - seen > _APP_CHECK_SECONDS:
-            with self._storage.session() as session:
-                if apps_store.get_app(session=session, app_id=app_id) is None:
-                    self._apps_seen.pop(app_id, None)
-                    raise Unauthorized(INVALID_TOKEN)
-            if len(self._apps_seen) >= _APP_CACHE_SIZE:
-                self._apps_seen.clear()
-            self._apps_seen[app_id] = now
-        return app_id
+        return seen is not None and time.monotonic() - seen <= _APP_CHECK_SECONDS
+
+    def check_app(self, app_id: str) -> None:
+        """Read the app's row (Unauthorized once it is deleted) and remember it was seen."""
+        with self._storage.session() as session:
+            if apps_store.get_app(session=session, app_id=app_id) is None:
+                self._apps_seen.pop(app_id, None)
+                raise Unauthorized(INVALID_TOKEN)
+        if len(self._apps_seen) >= _APP_CACHE_SIZE:
+            self._apps_seen.clear()
+        self._apps_seen[app_id] = time.monotonic()

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
 from parley.api.routes.bodies import json_object, json_value
 from parley.auth import INVALID_TOKEN
@@ -20,15 +21,21 @@ from parley.services import Services
 __all__ = ["AppId", "JsonObject", "OptionalJsonObject", "ServicesDep", "json_limited"]
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
+    # async: FastAPI runs a plain ``def`` dependency in its thread pool, a hop per request
     return request.app.state.services  # type: ignore[no-any-return]
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-def authenticate(request: Request, services: ServicesDep) -> str:
-    """The app id behind ``Authorization: Bearer``, ``x-api-key`` or ``?access_token``."""
+async def authenticate(request: Request, services: ServicesDep) -> str:
+    """The app id behind ``Authorization: Bearer``, ``x-api-key`` or ``?access_token``.
+
+    On the event loop: the signature check is CPU only, and the app's row is read (in the
+    thread pool) only when the per-process cache has not seen the app lately, so a status
+    poll makes no thread-pool hop for its token.
+    """
     token = None
     authorization = request.headers.get("authorization", "")
     scheme, _, value = authorization.partition(" ")
@@ -37,7 +44,11 @@ def authenticate(request: Request, services: ServicesDep) -> str:
     token = token or request.headers.get("x-api-key") or request.query_params.get("access_token")
     if not token:
         raise Unauthorized(INVALID_TOKEN)
-    return services.tokens.verify(token.strip())
+    tokens = services.tokens
+    app_id = tokens.verify_signature(token.strip())
+    if not tokens.app_recently_seen(app_id):
+        await run_in_threadpool(tokens.check_app, app_id)
+    return app_id
 
 
 AppId = Annotated[str, Depends(authenticate)]

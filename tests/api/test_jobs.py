@@ -112,3 +112,25 @@ def test_jobs_of_one_conversation_run_in_submission_order(api: Api, testdata: Pa
             if later_status != "scheduled":
                 assert earlier == "completed", snapshot
     assert seen[-1] == ("completed",) * 3
+
+
+def test_status_polls_answer_while_a_writer_holds_the_database(api: Api, testdata: Path) -> None:
+    """On SQLite the poll reads on the event loop; WAL means no writer can make it wait."""
+    import sqlite3
+
+    submitted = api.submit_file(testdata / ARCTIC)
+    assert api.wait(submitted["jobId"])["status"] == "completed"
+    path = api.services.storage.engine.url.database
+    writer = sqlite3.connect(path, timeout=1, isolation_level=None)
+    try:
+        writer.execute("BEGIN IMMEDIATE")  # the write lock, held across the polls
+        writer.execute("UPDATE jobs SET progress = progress WHERE id = ?", (submitted["jobId"],))
+        started = time.monotonic()
+        for _ in range(20):
+            answer = api.get(f"/v1/job/{submitted['jobId']}")
+            assert answer.status_code == 200 and answer.json()["status"] == "completed"
+        assert time.monotonic() - started < 5  # 20 polls: milliseconds, never a lock wait
+        assert api.get("/v1/job/no-such-job").status_code == 404
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()

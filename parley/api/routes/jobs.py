@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any
 
 from fastapi import APIRouter, Request
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from parley.api.deps import AppId, ServicesDep
 from parley.errors import BadRequest, NotFound
@@ -37,8 +42,22 @@ def _job_json(job: Job, *, details: bool = False) -> dict[str, Any]:
 
 
 @router.get("/v1/job/{job_id}")
-def get_job(job_id: str, app_id: AppId, services: ServicesDep) -> dict[str, Any]:
-    with services.storage.session() as session:
+async def get_job(job_id: str, app_id: AppId, services: ServicesDep) -> dict[str, Any]:
+    """The status poll, the API's hottest route: on SQLite it reads on the event loop
+    (see ``Storage.loop_session``), else in the thread pool."""
+    storage = services.storage
+    if storage.reads_on_loop:
+        try:
+            return _job_status(storage.loop_session, job_id, app_id)
+        except OperationalError:  # locked for a moment: the pool's path waits for it
+            pass
+    return await run_in_threadpool(_job_status, storage.session, job_id, app_id)
+
+
+def _job_status(
+    session_factory: Callable[[], AbstractContextManager[Session]], job_id: str, app_id: str
+) -> dict[str, Any]:
+    with session_factory() as session:
         job = jobs_store.get_job(session=session, job_id=job_id)
         if job is None or job.app_id != app_id:
             raise NotFound("The job could not be found, please check the jobId provided")

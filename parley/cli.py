@@ -59,11 +59,18 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
             port=settings.port,
             workers=settings.server_workers,
             log_config=log_config,
+            access_log=settings.access_log,
         )
         return 0
     from parley.api.app import create_app
 
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=log_config)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_config=log_config,
+        access_log=settings.access_log,
+    )
     return 0
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -37,4 +38,22 @@ def test_verify_reads_the_app_row_once_per_period(tmp_path: Path, monkeypatch) -
         tokens.verify(token)  # a deleted app is refused once the period is over
     with pytest.raises(Unauthorized):
         tokens.verify(token[:-2] + "xx")
+    storage.dispose()
+
+
+def test_a_remembered_token_is_refused_once_it_expires(tmp_path: Path) -> None:
+    storage = Storage(f"sqlite:///{tmp_path / 'db.sqlite'}", tmp_path / "audio")
+    storage.migrate()
+    with storage.session() as session:
+        app, secret = create_app(session=session, name="t")
+    tokens = auth.Tokens(storage=storage, secret="k" * 32, ttl_seconds=1)
+    token, _ = tokens.generate(app.id, secret)
+    assert tokens.verify(token) == app.id  # verified once, then remembered
+    assert tokens.verify(token) == app.id
+    time.sleep(2.1)
+    with pytest.raises(Unauthorized):
+        tokens.verify(token)
+    other = auth.Tokens(storage=storage, secret="j" * 32)
+    with pytest.raises(Unauthorized):  # another secret's check is its own: nothing shared
+        other.verify(token)
     storage.dispose()

@@ -86,8 +86,10 @@ def stm_words(path: Path) -> list[tuple[Word, str]]:
 
 def run_table(models, base: DiarizationOptions, given: bool, repeats: int) -> dict:
     print(f"\n## Speaker count {'given (from the RTTM)' if given else 'estimated'}\n")
-    hdr = (f"| {'recording':<28} | spk ref/hyp | DER | DER ±0.25 | missed | false al. "
-           f"| confusion | RTF (median of {repeats}) | CPU s per audio s |")
+    hdr = (
+        f"| {'recording':<28} | spk ref/hyp | DER | DER ±0.25 | missed | false al. "
+        f"| confusion | RTF (median of {repeats}) | CPU s per audio s |"
+    )
     print(hdr)
     print("|" + "|".join("---" for _ in range(9)) + "|")
     ami = []
@@ -113,9 +115,11 @@ def run_table(models, base: DiarizationOptions, given: bool, repeats: int) -> di
         cpu_rtf = statistics.median(cpu) / (len(audio) / SAMPLE_RATE)
         n_hyp = len({t.speaker for t in turns})
         name = f"{rttm.parent.name.split('_')[0]}/{rttm.stem}"[:28]
-        print(f"| {name:<28} | {n_ref} / {n_hyp} | {100 * r0.der:5.1f}% | {100 * r1.der:5.1f}% "
-              f"| {100 * r0.missed_rate:5.1f}% | {100 * r0.false_alarm_rate:5.1f}% "
-              f"| {100 * r0.confusion_rate:5.1f}% | {rtf:.3f} | {cpu_rtf:.3f} |")
+        print(
+            f"| {name:<28} | {n_ref} / {n_hyp} | {100 * r0.der:5.1f}% | {100 * r1.der:5.1f}% "
+            f"| {100 * r0.missed_rate:5.1f}% | {100 * r0.false_alarm_rate:5.1f}% "
+            f"| {100 * r0.confusion_rate:5.1f}% | {rtf:.3f} | {cpu_rtf:.3f} |"
+        )
         if rttm.parent.name == "ami_pyannote_debug":
             ami.append((r0, r1, rtf, n_ref == n_hyp, _split(rttm), cpu_rtf))
         if rttm.stem == "sample":
@@ -124,30 +128,38 @@ def run_table(models, base: DiarizationOptions, given: bool, repeats: int) -> di
         mean = lambda xs: 100 * statistics.fmean(xs)  # noqa: E731
         pooled = lambda rs, a: 100 * sum(getattr(r, a) for r in rs) / sum(r.total for r in rs)  # noqa: E731
         r0s, r1s = [a[0] for a in ami], [a[1] for a in ami]
-        print(f"| **AMI mean of {len(ami)} files** | {sum(a[3] for a in ami)}/{len(ami)} right "
-              f"| **{mean([r.der for r in r0s]):.1f}%** | {mean([r.der for r in r1s]):.1f}% "
-              f"| {mean([r.missed_rate for r in r0s]):.1f}% "
-              f"| {mean([r.false_alarm_rate for r in r0s]):.1f}% "
-              f"| {mean([r.confusion_rate for r in r0s]):.1f}% "
-              f"| {statistics.median(a[2] for a in ami):.3f} "
-              f"| {statistics.median(a[5] for a in ami):.3f} |")
+        print(
+            f"| **AMI mean of {len(ami)} files** | {sum(a[3] for a in ami)}/{len(ami)} right "
+            f"| **{mean([r.der for r in r0s]):.1f}%** | {mean([r.der for r in r1s]):.1f}% "
+            f"| {mean([r.missed_rate for r in r0s]):.1f}% "
+            f"| {mean([r.false_alarm_rate for r in r0s]):.1f}% "
+            f"| {mean([r.confusion_rate for r in r0s]):.1f}% "
+            f"| {statistics.median(a[2] for a in ami):.3f} "
+            f"| {statistics.median(a[5] for a in ami):.3f} |"
+        )
         tot0 = sum(r.missed + r.false_alarm + r.confusion for r in r0s) / sum(r.total for r in r0s)
         tot1 = sum(r.missed + r.false_alarm + r.confusion for r in r1s) / sum(r.total for r in r1s)
-        print(f"| AMI pooled (total time) | | {100 * tot0:.1f}% | {100 * tot1:.1f}% "
-              f"| {pooled(r0s, 'missed'):.1f}% | {pooled(r0s, 'false_alarm'):.1f}% "
-              f"| {pooled(r0s, 'confusion'):.1f}% | | |")
+        print(
+            f"| AMI pooled (total time) | | {100 * tot0:.1f}% | {100 * tot1:.1f}% "
+            f"| {pooled(r0s, 'missed'):.1f}% | {pooled(r0s, 'false_alarm'):.1f}% "
+            f"| {pooled(r0s, 'confusion'):.1f}% | | |"
+        )
         for half, files in (("tune: dev+trn", "tune"), ("test: tst", "test")):
             part = [a for a in ami if a[4] == files]
             if part:
-                print(f"| AMI {half} mean ({len(part)}) | {sum(a[3] for a in part)}/{len(part)} "
-                      f"right | {mean([a[0].der for a in part]):.1f}% "
-                      f"| {mean([a[1].der for a in part]):.1f}% "
-                      f"| {mean([a[0].missed_rate for a in part]):.1f}% "
-                      f"| {mean([a[0].false_alarm_rate for a in part]):.1f}% "
-                      f"| {mean([a[0].confusion_rate for a in part]):.1f}% | | |")
+                print(
+                    f"| AMI {half} mean ({len(part)}) | {sum(a[3] for a in part)}/{len(part)} "
+                    f"right | {mean([a[0].der for a in part]):.1f}% "
+                    f"| {mean([a[1].der for a in part]):.1f}% "
+                    f"| {mean([a[0].missed_rate for a in part]):.1f}% "
+                    f"| {mean([a[0].false_alarm_rate for a in part]):.1f}% "
+                    f"| {mean([a[0].confusion_rate for a in part]):.1f}% | | |"
+                )
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"\nspk ref/hyp: speakers in the RTTM / speakers found. Peak RSS so far (whole "
-          f"process): {rss:.0f} MB")
+    print(
+        f"\nspk ref/hyp: speakers in the RTTM / speakers found. Peak RSS so far (whole "
+        f"process): {rss:.0f} MB"
+    )
     return extra
 
 
@@ -158,11 +170,15 @@ def word_accuracy(extra: dict, label: str) -> None:
     turns, r0 = extra["sample"]
     ref_words = stm_words(stm)
     labelled = assign_speakers([w for w, _ in ref_words], turns)
-    right = sum(r0.mapping.get(w.speaker or "") == spk_name(spk) for w, (_, spk) in
-                zip(labelled, ref_words, strict=True))
-    print(f"\nWord-level speaker attribution, pyannote sample ({label}): "
-          f"{right}/{len(ref_words)} = {100 * right / len(ref_words):.1f}% "
-          f"(STM utterance spans split by characters; DER mapping)")
+    right = sum(
+        r0.mapping.get(w.speaker or "") == spk_name(spk)
+        for w, (_, spk) in zip(labelled, ref_words, strict=True)
+    )
+    print(
+        f"\nWord-level speaker attribution, pyannote sample ({label}): "
+        f"{right}/{len(ref_words)} = {100 * right / len(ref_words):.1f}% "
+        f"(STM utterance spans split by characters; DER mapping)"
+    )
 
 
 def spk_name(stm_speaker: str) -> str:
@@ -189,14 +205,18 @@ def long_run(models, base: DiarizationOptions, minutes: float) -> None:
     turns = diarize(buf, models=models, options=base, progress=done.append)
     dt, cpu = time.perf_counter() - t0, time.process_time() - c0
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"\n## Long audio: {minutes:.0f} min synthetic concatenation of {len(files)} test files "
-          f"({i} pieces)\n")
-    print(f"diarization time {dt:.1f} s, RTF {dt / (target / SAMPLE_RATE):.3f}, "
-          f"CPU time {cpu:.1f} s ({cpu / (target / SAMPLE_RATE):.3f} CPU s per audio s), "
-          f"{len({t.speaker for t in turns})} speakers, {len(turns)} turns; "
-          f"peak RSS (ru_maxrss, whole process incl. audio) {rss:.0f} MB "
-          f"(before diarize: {rss0:.0f} MB); progress calls {len(done)}, "
-          f"monotonic {all(a <= b for a, b in itertools.pairwise(done))}")
+    print(
+        f"\n## Long audio: {minutes:.0f} min synthetic concatenation of {len(files)} test files "
+        f"({i} pieces)\n"
+    )
+    print(
+        f"diarization time {dt:.1f} s, RTF {dt / (target / SAMPLE_RATE):.3f}, "
+        f"CPU time {cpu:.1f} s ({cpu / (target / SAMPLE_RATE):.3f} CPU s per audio s), "
+        f"{len({t.speaker for t in turns})} speakers, {len(turns)} turns; "
+        f"peak RSS (ru_maxrss, whole process incl. audio) {rss:.0f} MB "
+        f"(before diarize: {rss0:.0f} MB); progress calls {len(done)}, "
+        f"monotonic {all(a <= b for a, b in itertools.pairwise(done))}"
+    )
 
 
 def _split(rttm: Path) -> str:
@@ -242,12 +262,18 @@ def activity_floor(models, base: DiarizationOptions) -> None:
         ev = gather_evidence(audio, models, dataclasses.replace(base, use_overlap_model=True))
         evidence.append((rttm, ref, uem, len({s for *_, s in ref}), ev))
     names = [e[0].stem[:8] for e in evidence if _split(e[0]) == "other"]
-    print("\n## Activity floor per segmentation model (count given; thresholds chosen on the "
-          "tune half)\n")
-    print("tune = dev00-01 + trn00-09 (12 files), test = tst00-01. Floor = missed + false alarm "
-          "(mean of per-file rates); 'off' = that output is not used.\n")
-    print("| model | thresholds | tune floor | tune missed | tune FA | tune DER | test floor "
-          "| test DER | " + " | ".join(f"{n} DER" for n in names) + " |")
+    print(
+        "\n## Activity floor per segmentation model (count given; thresholds chosen on the "
+        "tune half)\n"
+    )
+    print(
+        "tune = dev00-01 + trn00-09 (12 files), test = tst00-01. Floor = missed + false alarm "
+        "(mean of per-file rates); 'off' = that output is not used.\n"
+    )
+    print(
+        "| model | thresholds | tune floor | tune missed | tune FA | tune DER | test floor "
+        "| test DER | " + " | ".join(f"{n} DER" for n in names) + " |"
+    )
     print("|" + "---|" * (8 + len(names)))
     for model, grid in _GRIDS.items():
         keys = list(grid)
@@ -259,25 +285,35 @@ def activity_floor(models, base: DiarizationOptions) -> None:
                 turns = resolve_turns(ev, n_ref, opts)
                 hyp = [(t.start, t.end, t.speaker) for t in turns]
                 res[_split(rttm)].append(diarization_error(ref, hyp, uem))
-            floor = {h: statistics.fmean(r.missed_rate + r.false_alarm_rate for r in rs)
-                     for h, rs in res.items() if h != "other"}
+            floor = {
+                h: statistics.fmean(r.missed_rate + r.false_alarm_rate for r in rs)
+                for h, rs in res.items()
+                if h != "other"
+            }
             rows.append((floor["tune"], values, res, floor))
         rows.sort(key=lambda row: row[0])
-        for label, row in (("lowest floor", rows[0]),
-                           ("lowest DER", min(rows, key=lambda r: statistics.fmean(
-                               x.der for x in r[2]["tune"])))):
+        for label, row in (
+            ("lowest floor", rows[0]),
+            ("lowest DER", min(rows, key=lambda r: statistics.fmean(x.der for x in r[2]["tune"]))),
+        ):
             _, values, res, floor = row
-            shown = ", ".join(f"{k}={'off' if v == _OFF else v}" for k, v in
-                              zip(keys, values, strict=True) if k != "use_overlap_model")
+            shown = ", ".join(
+                f"{k}={'off' if v == _OFF else v}"
+                for k, v in zip(keys, values, strict=True)
+                if k != "use_overlap_model"
+            )
             tune = res["tune"]
-            print(f"| {model} ({label}) | {shown} | **{100 * floor['tune']:.1f}%** "
-                  f"| {100 * statistics.fmean(r.missed_rate for r in tune):.1f}% "
-                  f"| {100 * statistics.fmean(r.false_alarm_rate for r in tune):.1f}% "
-                  f"| {100 * statistics.fmean(r.der for r in tune):.1f}% "
-                  f"| {100 * floor['test']:.1f}% "
-                  f"| {100 * statistics.fmean(r.der for r in res['test']):.1f}% | "
-                  + " | ".join(f"{100 * r.der:.1f}%" for r in res["other"]) + " |",
-                  flush=True)
+            print(
+                f"| {model} ({label}) | {shown} | **{100 * floor['tune']:.1f}%** "
+                f"| {100 * statistics.fmean(r.missed_rate for r in tune):.1f}% "
+                f"| {100 * statistics.fmean(r.false_alarm_rate for r in tune):.1f}% "
+                f"| {100 * statistics.fmean(r.der for r in tune):.1f}% "
+                f"| {100 * floor['test']:.1f}% "
+                f"| {100 * statistics.fmean(r.der for r in res['test']):.1f}% | "
+                + " | ".join(f"{100 * r.der:.1f}%" for r in res["other"])
+                + " |",
+                flush=True,
+            )
 
 
 def main() -> None:
@@ -285,12 +321,20 @@ def main() -> None:
     ap.add_argument("--long", action="store_true", help="also run a ~1 h synthetic recording")
     ap.add_argument("--long-only", action="store_true", help="only the long run")
     ap.add_argument("--minutes", type=float, default=60.0)
-    ap.add_argument("--activity-floor", action="store_true",
-                    help="only sweep speech/overlap thresholds for the missed+FA floor")
+    ap.add_argument(
+        "--activity-floor",
+        action="store_true",
+        help="only sweep speech/overlap thresholds for the missed+FA floor",
+    )
     ap.add_argument("--repeats", type=int, default=3, help="timing repeats (median)")
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                    help="override a DiarizationOptions field")
+    ap.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a DiarizationOptions field",
+    )
     args = ap.parse_args()
     if not (TESTDATA / "diarization").is_dir():
         raise SystemExit(f"test data not found at {TESTDATA} (set PARLEY_TESTDATA)")

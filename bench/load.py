@@ -310,12 +310,21 @@ async def open_loop(url: str, token: str, rate: float, seconds: float) -> dict[s
     request = (
         f"GET {target} HTTP/1.1\r\nHost: {host}:{port}\r\nx-api-key: {token}\r\n\r\n"
     ).encode()
-    idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+    # (reader, writer, idle since): uvicorn closes a keep-alive connection after 5 s idle
+    idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter, float]] = []
     latencies: list[float] = []
-    errors = 0
+    errors: Counter[str] = Counter()
+
+    async def connection() -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        while idle:
+            reader, writer, since = idle.pop()
+            if not reader.at_eof() and time.monotonic() - since < 4.0:
+                return reader, writer
+            writer.close()  # closed by the server, or about to be: not a failed request
+        return await asyncio.open_connection(host, port)
 
     async def exchange() -> int:
-        reader, writer = idle.pop() if idle else await asyncio.open_connection(host, port)
+        reader, writer = await connection()
         writer.write(request)
         head = await reader.readuntil(b"\r\n\r\n")
         length = re.search(rb"(?im)^content-length:\s*(\d+)", head)
@@ -323,16 +332,16 @@ async def open_loop(url: str, token: str, rate: float, seconds: float) -> dict[s
         if re.search(rb"(?im)^connection:\s*close", head):
             writer.close()
         else:
-            idle.append((reader, writer))
+            idle.append((reader, writer, time.monotonic()))
         return int(head.split(b" ", 2)[1])
 
     async def one(at: float) -> None:
-        nonlocal errors
         try:
-            if await asyncio.wait_for(exchange(), 30) != 200:
-                errors += 1
-        except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError):
-            errors += 1
+            status = await asyncio.wait_for(exchange(), 30)
+            if status != 200:
+                errors[str(status)] += 1
+        except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError) as exc:
+            errors[type(exc).__name__] += 1
         latencies.append((time.perf_counter() - at) * 1000)
 
     await one(time.perf_counter())  # open the first connection
@@ -347,14 +356,15 @@ async def open_loop(url: str, token: str, rate: float, seconds: float) -> dict[s
         sent.append(asyncio.create_task(one(at)))
     await asyncio.gather(*sent)
     elapsed = time.perf_counter() - start
-    for _, writer in idle:
+    for _, writer, _ in idle:
         writer.close()
     return {
         "achieved": len(latencies) / elapsed,
         "p50": percentile(latencies, 50),
         "p95": percentile(latencies, 95),
         "p99": percentile(latencies, 99),
-        "failed": errors,
+        "failed": sum(errors.values()),
+        "kinds": dict(errors),
     }
 
 
@@ -571,7 +581,13 @@ def table(results: dict[str, dict[str, Any]], args: argparse.Namespace) -> str:
         f"GET /v1/job open-loop at {args.rate:g} req/s: p50 / p95 / p99 (ms)",
         lambda r: f"{r['open']['p50']:.1f} / {r['open']['p95']:.1f} / {r['open']['p99']:.1f}",
     )
-    row("  achieved req/s, failed", lambda r: f"{r['open']['achieved']:.0f}, {r['open']['failed']}")
+    row(
+        "  achieved req/s, failed (by status or error)",
+        lambda r: (
+            f"{r['open']['achieved']:.0f}, {r['open']['failed']}"
+            + (f" {r['open']['kinds']}" if r["open"]["failed"] else "")
+        ),
+    )
     row(f"/health closed-loop, {c} clients: req/s", lambda r: f"{r['health']['rps']:.0f}")
     row("  p99 (ms)", lambda r: f"{r['health']['p99']:.0f}")
     row(f"submissions/s ({args.jobs} text jobs, 20 clients)", lambda r: f"{r['submit_rps']:.0f}")

@@ -50,13 +50,20 @@ def test_get_and_list(api: Api, conversation_id: str) -> None:
 
 def test_metadata_update_and_filter(api: Api) -> None:
     cid = _text_conversation(api, name="Filtered")
-    response = api.request("PUT", f"/v1/conversations/{cid}",
-                           json={"metadata": {"agentId": "johndoe", "team": "sales"}})
+    response = api.request(
+        "PUT",
+        f"/v1/conversations/{cid}",
+        json={"metadata": {"agentId": "johndoe", "team": "sales"}},
+    )
     assert response.status_code == 200
     assert response.json() == {"id": cid, "metadata": {"agentId": "johndoe", "team": "sales"}}
-    found = api.get("/v1/conversations", params={
-        "filter": "conversation.metadata.agentId==johndoe", "limit": 100,
-    }).json()["conversations"]
+    found = api.get(
+        "/v1/conversations",
+        params={
+            "filter": "conversation.metadata.agentId==johndoe",
+            "limit": 100,
+        },
+    ).json()["conversations"]
     assert [c["id"] for c in found] == [cid]
     assert found[0]["metadata"]["team"] == "sales"
     bad = api.request("PUT", f"/v1/conversations/{cid}", json={"metadata": {"k": 5}})
@@ -65,10 +72,16 @@ def test_metadata_update_and_filter(api: Api) -> None:
 
 def test_insight_endpoints_have_symbl_shapes(api: Api, conversation_id: str) -> None:
     base = f"/v1/conversations/{conversation_id}"
-    for path, key in (("questions", "questions"), ("action-items", "actionItems"),
-                      ("follow-ups", "followUps"), ("topics", "topics"),
-                      ("entities", "entities"), ("insights", "insights"),
-                      ("intents", "intents"), ("comprehensive/action-items", "actionItems")):
+    for path, key in (
+        ("questions", "questions"),
+        ("action-items", "actionItems"),
+        ("follow-ups", "followUps"),
+        ("topics", "topics"),
+        ("entities", "entities"),
+        ("insights", "insights"),
+        ("intents", "intents"),
+        ("comprehensive/action-items", "actionItems"),
+    ):
         response = api.get(f"{base}/{path}")
         assert response.status_code == 200, path
         assert isinstance(response.json()[key], list), path
@@ -80,20 +93,26 @@ def test_insight_endpoints_have_symbl_shapes(api: Api, conversation_id: str) -> 
 
 
 def test_messages_with_sentiment(api: Api, conversation_id: str) -> None:
-    messages = api.get(f"/v1/conversations/{conversation_id}/messages",
-                       params={"sentiment": "true"}).json()["messages"]
+    messages = api.get(
+        f"/v1/conversations/{conversation_id}/messages", params={"sentiment": "true"}
+    ).json()["messages"]
     assert len(messages) == 6
     for message in messages:
         assert message["sentiment"]["suggested"] in ("positive", "neutral", "negative")
         assert -1 <= message["sentiment"]["polarity"]["score"] <= 1
-    assert "sentiment" not in api.get(
-        f"/v1/conversations/{conversation_id}/messages").json()["messages"][0]
+    assert (
+        "sentiment"
+        not in api.get(f"/v1/conversations/{conversation_id}/messages").json()["messages"][0]
+    )
 
 
 @pytest.mark.parametrize("content_type", ["text/markdown", "text/srt", "text/vtt"])
 def test_formatted_transcripts(api: Api, conversation_id: str, content_type: str) -> None:
-    response = api.request("POST", f"/v1/conversations/{conversation_id}/transcript",
-                           json={"contentType": content_type, "showSpeakerSeparation": True})
+    response = api.request(
+        "POST",
+        f"/v1/conversations/{conversation_id}/transcript",
+        json={"contentType": content_type, "showSpeakerSeparation": True},
+    )
     assert response.status_code == 200
     transcript = response.json()["transcript"]
     assert transcript["contentType"] == content_type
@@ -107,8 +126,9 @@ def test_formatted_transcripts(api: Api, conversation_id: str, content_type: str
         assert payload.count(" --> ") == 6
     else:
         assert payload.startswith("WEBVTT\n\n") and payload.count(" --> ") == 6
-    bad = api.request("POST", f"/v1/conversations/{conversation_id}/transcript",
-                      json={"contentType": "text/html"})
+    bad = api.request(
+        "POST", f"/v1/conversations/{conversation_id}/transcript", json={"contentType": "text/html"}
+    )
     assert bad.status_code == 400 and "contentType" in bad.json()["message"]
 
 
@@ -117,14 +137,20 @@ def test_member_rename_and_merge(api: Api) -> None:
     base = f"/v1/conversations/{cid}"
     members = {m["name"]: m for m in api.get(f"{base}/members").json()["members"]}
     bob = members["Bob"]
-    renamed = api.request("PUT", f"{base}/members/{bob['id']}",
-                          json={"id": bob["id"], "name": "Robert", "email": "bob@example.com"})
+    renamed = api.request(
+        "PUT",
+        f"{base}/members/{bob['id']}",
+        json={"id": bob["id"], "name": "Robert", "email": "bob@example.com"},
+    )
     assert renamed.status_code == 200 and "updated successfully" in renamed.json()["message"]
     names = [m["from"]["name"] for m in api.get(f"{base}/messages").json()["messages"]]
     assert "Robert" in names and "Bob" not in names
     # Giving Robert Ann's email merges him into Ann
-    merged = api.request("PUT", f"{base}/members/{bob['id']}",
-                         json={"id": bob["id"], "name": "Ann", "email": "ann@example.com"})
+    merged = api.request(
+        "PUT",
+        f"{base}/members/{bob['id']}",
+        json={"id": bob["id"], "name": "Ann", "email": "ann@example.com"},
+    )
     assert merged.status_code == 200
     assert [m["name"] for m in api.get(f"{base}/members").json()["members"]] == ["Ann"]
     assert {m["from"]["name"] for m in api.get(f"{base}/messages").json()["messages"]} == {"Ann"}
@@ -137,12 +163,18 @@ def test_speaker_events_reassign_messages(api: Api) -> None:
     base = f"/v1/conversations/{cid}"
     messages = api.get(f"{base}/messages").json()["messages"]
     cut = messages[3]["timeOffset"]  # Bob's reply starts here in the estimated timeline
-    derek = {"id": "4194eb50-357d-4712-a02d-94215ead1064", "name": "Derek",
-             "email": "derek@example.com"}
+    derek = {
+        "id": "4194eb50-357d-4712-a02d-94215ead1064",
+        "name": "Derek",
+        "email": "derek@example.com",
+    }
     events = [
         {"type": "started_speaking", "user": derek, "offset": {"seconds": 0, "nanos": 0}},
-        {"type": "stopped_speaking", "user": derek,
-         "offset": {"seconds": int(cut), "nanos": int((cut % 1) * 1e9)}},
+        {
+            "type": "stopped_speaking",
+            "user": derek,
+            "offset": {"seconds": int(cut), "nanos": int((cut % 1) * 1e9)},
+        },
     ]
     response = api.request("PUT", f"{base}/speakers", json={"speakerEvents": events})
     assert response.status_code == 200 and "successfully" in response.json()["message"]
@@ -191,8 +223,8 @@ def test_other_apps_cannot_see_a_conversation(api: Api, conversation_id: str) ->
 
     with api.services.storage.session() as session:
         other, secret = create_app(session=session, name="other")
-    token = api.client.post("/oauth2/token:generate",
-                            json={"appId": other.id, "appSecret": secret}).json()["accessToken"]
-    response = api.client.get(f"/v1/conversations/{conversation_id}",
-                              headers={"x-api-key": token})
+    token = api.client.post(
+        "/oauth2/token:generate", json={"appId": other.id, "appSecret": secret}
+    ).json()["accessToken"]
+    response = api.client.get(f"/v1/conversations/{conversation_id}", headers={"x-api-key": token})
     assert response.status_code == 404

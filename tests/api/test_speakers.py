@@ -72,16 +72,21 @@ def _stm_words(path: Path) -> list[tuple[str, float, float, str]]:
 
 def test_diarization_finds_two_speakers_in_a_call(api: Api, testdata: Path) -> None:
     sample = testdata / "diarization/pyannote_sample/sample"
-    submitted = api.submit_file(sample.with_suffix(".wav"), {
-        "enableSpeakerDiarization": "true", "diarizationSpeakerCount": "2",
-    })
+    submitted = api.submit_file(
+        sample.with_suffix(".wav"),
+        {
+            "enableSpeakerDiarization": "true",
+            "diarizationSpeakerCount": "2",
+        },
+    )
     assert api.wait(submitted["jobId"])["status"] == "completed"
     cid = submitted["conversationId"]
     members = api.get(f"/v1/conversations/{cid}/members").json()["members"]
     assert sorted(m["name"] for m in members) == ["Speaker 1", "Speaker 2"]
     conversation = api.get(f"/v1/conversations/{cid}").json()
-    messages = api.get(f"/v1/conversations/{cid}/messages",
-                       params={"verbose": "true"}).json()["messages"]
+    messages = api.get(f"/v1/conversations/{cid}/messages", params={"verbose": "true"}).json()[
+        "messages"
+    ]
     assert all(m["from"].get("name") in ("Speaker 1", "Speaker 2") for m in messages)
     # Map each reference turn to the member who said most of its words: the two reference
     # speakers must come out as two different members.
@@ -105,17 +110,22 @@ def test_diarization_finds_two_speakers_in_a_call(api: Api, testdata: Path) -> N
 
 
 def _members_with_words(api: Api, cid: str) -> set[str]:
-    messages = api.get(f"/v1/conversations/{cid}/messages",
-                       params={"verbose": "true"}).json()["messages"]
+    messages = api.get(f"/v1/conversations/{cid}/messages", params={"verbose": "true"}).json()[
+        "messages"
+    ]
     return {m["from"]["name"] for m in messages if m.get("words") and m["from"].get("name")}
 
 
 def test_three_speakers_asked_and_heard_come_back_with_words(api: Api, testdata: Path) -> None:
     # Three clips of three different people; the user says there are three.
     clip = testdata / "diarization/picovoice_falcon/falcon_test.wav"
-    submitted = api.submit_file(clip, {
-        "enableSpeakerDiarization": "true", "diarizationSpeakerCount": "3",
-    })
+    submitted = api.submit_file(
+        clip,
+        {
+            "enableSpeakerDiarization": "true",
+            "diarizationSpeakerCount": "3",
+        },
+    )
     job = api.wait(submitted["jobId"])
     assert job["status"] == "completed"
     cid = submitted["conversationId"]
@@ -129,9 +139,13 @@ def test_three_speakers_asked_and_heard_come_back_with_words(api: Api, testdata:
 def test_speakers_found_tells_the_truth_with_fewer_voices(api: Api, testdata: Path) -> None:
     # One reader, but three speakers asked for: one voice is not split to fill the count.
     clip = testdata / "read/librispeech/1089-134686-0000.flac"
-    submitted = api.submit_file(clip, {
-        "enableSpeakerDiarization": "true", "diarizationSpeakerCount": "3",
-    })
+    submitted = api.submit_file(
+        clip,
+        {
+            "enableSpeakerDiarization": "true",
+            "diarizationSpeakerCount": "3",
+        },
+    )
     job = api.wait(submitted["jobId"])
     assert job["status"] == "completed"
     holders = _members_with_words(api, submitted["conversationId"])

@@ -146,8 +146,10 @@ def test_fbank_shape_and_mean_normalisation_input(models):
 
 def test_silence_and_tiny_input_give_no_turns(models):
     progress: list[float] = []
-    assert diarize(np.zeros(5 * SAMPLE_RATE, np.float32), models=models,
-                   progress=progress.append) == []
+    assert (
+        diarize(np.zeros(5 * SAMPLE_RATE, np.float32), models=models, progress=progress.append)
+        == []
+    )
     assert progress[-1] == 1.0
     assert diarize(np.zeros(10, np.float32), models=models) == []
     assert diarize(np.zeros(0, np.float32), models=models) == []
@@ -174,8 +176,9 @@ def test_pyannote_sample_two_speakers(testdata, models):
     audio = _load(folder / "sample.wav")
     ref = der.load_rttm(folder / "sample.rttm")
     progress: list[float] = []
-    turns = diarize(audio, models=models, options=DiarizationOptions(num_speakers=2),
-                    progress=progress.append)
+    turns = diarize(
+        audio, models=models, options=DiarizationOptions(num_speakers=2), progress=progress.append
+    )
     labels = [t.speaker for t in turns]
     assert sorted(set(labels)) == ["SPEAKER_00", "SPEAKER_01"]
     assert labels[0] == "SPEAKER_00"  # numbered by first appearance
@@ -242,8 +245,9 @@ def _evidence(levels: np.ndarray, speech: float = 0.0, overlap: float = 0.0):
 
 def test_frame_counts_union_of_both_models_and_a_third_voice():
     levels = np.array([[0.0, 0.0, 0.0], [0.9, 0.1, 0.0], [0.9, 0.8, 0.1], [0.9, 0.8, 0.7]])
-    opts = DiarizationOptions(v2_speech_threshold=0.5, v2_overlap_threshold=0.5,
-                              v2_third_threshold=0.5)
+    opts = DiarizationOptions(
+        v2_speech_threshold=0.5, v2_overlap_threshold=0.5, v2_third_threshold=0.5
+    )
     # 3.0 hears nothing: the counts are v2's, up to three at once
     assert speakers.frame_counts(_evidence(levels), opts).tolist() == [0, 1, 2, 3]
     # 3.0 hears two everywhere: the union never counts fewer than it

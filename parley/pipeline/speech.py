@@ -284,12 +284,18 @@ def _uncovered_frames(chunk: Chunk, words: list[Word]) -> np.ndarray:
 
 @dataclass(frozen=True)
 class _Problem:
-    kind: str  # "outside", "loop", "dense": the words are not speech; "sparse", "uncovered"
+    # "outside", "loop", "dense": the words are not speech. "repetitive": the text is too
+    # compressible, which a loop is, but so is a speaker saying the same long sentence
+    # twice ("Welcome to the directory. Please enter the first three letters of your
+    # party's first name ..." then "... last name ..." in one 23 s chunk: ratio 2.5).
+    # "sparse", "uncovered": too few words.
+    kind: str
     message: str
 
     @property
     def invents(self) -> bool:
-        """The words themselves are wrong (not merely too few)."""
+        """The words themselves are wrong (not merely too few). A chunk still repetitive
+        after the fallback keeps its words: only back-to-back repeats prove a loop."""
         return self.kind in ("outside", "loop", "dense")
 
 
@@ -300,7 +306,7 @@ def _check(chunk: Chunk, words: list[Word]) -> _Problem | None:
     if outside:
         return _Problem("outside", f"{len(outside)} word(s) timed outside their audio")
     tokens = [t for w in words for t in _tokens(w.text)]
-    if _repeats(tokens) or _compression_ratio(" ".join(tokens)) > _MAX_COMPRESSION:
+    if _repeats(tokens):
         return _Problem("loop", "the recogniser repeated itself")
     speech = max(chunk.speech_seconds, _FRAME_S)
     if len(words) / speech > _MAX_WORDS_PER_SECOND:
@@ -310,6 +316,8 @@ def _check(chunk: Chunk, words: list[Word]) -> _Problem | None:
     uncovered = len(_uncovered_frames(chunk, words)) * _FRAME_S
     if uncovered > _MAX_UNCOVERED:
         return _Problem("uncovered", f"{uncovered:.1f} s of speech got no words")
+    if _compression_ratio(" ".join(tokens)) > _MAX_COMPRESSION:  # last: it invents nothing
+        return _Problem("repetitive", "the transcript repeats itself")
     return None
 
 

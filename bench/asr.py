@@ -574,7 +574,11 @@ def report(runs: dict[tuple[str, str], list[dict]], meta: dict, show_text: bool)
         f"Parley's maximum chunk {meta.get('max_chunk') or 'MAX_CHUNK_SECONDS (default)'} s.\n"
     )
     print_table(rows, sets)
-    counts = ", ".join(f"{len(runs[(s, ENGINES[s][0])])} for {s}" for s in sets)
+    counts = ", ".join(
+        f"{max(len(v) for (s2, _), v in runs.items() if s2 == s)} for {s}"
+        for s in sets
+        if any(s2 == s for s2, _ in runs)
+    )
     print(
         f"\nRTF = processing s (decode included) / audio s, median over runs ({counts}); "
         "speed-up = plain RTF / engine RTF; load s (model load, not in RTF) and peak RSS "

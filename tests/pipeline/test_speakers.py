@@ -332,3 +332,7 @@ def test_diarize_leaves_the_audio_pages_released(testdata, models):
     assert _resident_bytes(_address(mapping)) > 0.5 * samples.nbytes
     diarize(samples, models=models, options=DiarizationOptions(num_speakers=2))
     assert _resident_bytes(_address(mapping)) < 0.1 * samples.nbytes
+    assert speakers._audible(
+        decode(testdata / "diarization" / "pyannote_sample" / "sample.wav").mono
+    )
+    assert not speakers._audible(np.zeros(3 * (1 << 20), dtype=np.float32))

@@ -44,11 +44,11 @@ async def authenticate(request: Request, services: ServicesDep) -> str:
     token = token or request.headers.get("x-api-key") or request.query_params.get("access_token")
     if not token:
         raise Unauthorized(INVALID_TOKEN)
-    tokens = services.tokens
-    app_id = tokens.verify_signature(token.strip())
-    if not tokens.app_recently_seen(app_id):
-        await run_in_threadpool(tokens.check_app, app_id)
-    return app_id
+    tokens, token = services.tokens, token.strip()
+    app_id = tokens.verify_signature(token)
+    if tokens.app_recently_seen(app_id):
+        return app_id
+    return await run_in_threadpool(tokens.verify, token)  # reads the app's row
 
 
 AppId = Annotated[str, Depends(authenticate)]

@@ -39,16 +39,34 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
         subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
-def _fill(path: Path) -> Path:
-    filler = path / "filler"
+def _top_up(filler: Path) -> int:
+    """Append to `filler` until the disk refuses; return the bytes it took."""
     block = b"\0" * (1 << 20)
-    with filler.open("wb") as out:
+    before = filler.stat().st_size if filler.exists() else 0
+    with filler.open("ab") as out:
         try:
             while True:
                 out.write(block)
                 out.flush()
         except OSError as exc:
             assert exc.errno == errno.ENOSPC
+    return filler.stat().st_size - before
+
+
+def _fill(path: Path) -> Path:
+    """Fill the disk and keep it full until nothing else frees room on it.
+
+    A job that meets the full disk deletes its partial scratch file, which frees what it
+    had written: filling once would leave that room for the next upload. So top up until
+    a second's wait frees nothing more.
+    """
+    filler = path / "filler"
+    _top_up(filler)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        time.sleep(1.0)
+        if _top_up(filler) == 0:
+            break
     return filler
 
 

@@ -6,6 +6,8 @@ Usage (from the repo root)::
     .venv/bin/python bench/diarization.py --long     # + ~1 h synthetic recording: time, RSS
     .venv/bin/python bench/diarization.py --set step=0.5 --set cluster_threshold=0.55
     .venv/bin/python bench/diarization.py --activity-floor   # what no clustering can fix
+    .venv/bin/python bench/diarization.py --repeat ../shared/testdata/diarization/\
+        pyannote_sample/sample.rttm --lengths 10,60,120,240     # count stable? time linear?
 
 Test data: $PARLEY_TESTDATA or ../shared/testdata (never copied into the repo). Every file of
 diarization/ that has an RTTM is scored; the AMI excerpts are averaged (mean of per-file DER,
@@ -219,6 +221,61 @@ def long_run(models, base: DiarizationOptions, minutes: float) -> None:
     )
 
 
+def repeat_run(base: DiarizationOptions, rttm: Path, minutes: list[float]) -> None:
+    """One conversation repeated to each length, the count estimated: is the count stable,
+    and does the time grow linearly? Each length runs in its own process, so the peak RSS
+    is that length's alone."""
+    import multiprocessing
+
+    print(
+        f"\n## One conversation repeated: {rttm.parent.name}/{rttm.stem}, count estimated "
+        f"({len({s for *_, s in load_rttm(rttm)})} speakers in the RTTM)\n"
+    )
+    print(
+        "| length | speakers found | DER (no collar) | missed | false al. | confusion "
+        "| wall s | RTF | CPU s per audio s | peak RSS MB (process) |"
+    )
+    print("|" + "|".join("---" for _ in range(10)) + "|")
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(1, maxtasksperchild=1) as pool:
+        for m in minutes:
+            row = pool.apply(_repeat_one, (base, rttm, m))
+            print(
+                f"| {m:g} min | {row['speakers']} | {100 * row['der']:.1f}% "
+                f"| {100 * row['missed']:.1f}% | {100 * row['fa']:.1f}% "
+                f"| {100 * row['conf']:.1f}% | {row['wall']:.1f} | {row['rtf']:.3f} "
+                f"| {row['cpu_rtf']:.3f} | {row['rss']:.0f} |",
+                flush=True,
+            )
+
+
+def _repeat_one(base: DiarizationOptions, rttm: Path, minutes: float) -> dict:
+    models = load_speaker_models(threads=2)
+    piece = load_audio(rttm.with_suffix(".wav"))
+    ref_piece = load_rttm(rttm)
+    period = len(piece) / SAMPLE_RATE
+    copies = max(1, round(minutes * 60 / period))
+    audio = np.tile(piece, copies)
+    del piece
+    ref = [(s + k * period, e + k * period, spk) for k in range(copies) for s, e, spk in ref_piece]
+    t0, c0 = time.perf_counter(), time.process_time()
+    turns = diarize(audio, models=models, options=base)
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    seconds = len(audio) / SAMPLE_RATE
+    r = diarization_error(ref, [(t.start, t.end, t.speaker) for t in turns], [(0.0, seconds)])
+    return {
+        "speakers": len({t.speaker for t in turns}),
+        "der": r.der,
+        "missed": r.missed_rate,
+        "fa": r.false_alarm_rate,
+        "conf": r.confusion_rate,
+        "wall": wall,
+        "rtf": wall / seconds,
+        "cpu_rtf": cpu / seconds,
+        "rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
 def _split(rttm: Path) -> str:
     """Which half of the AMI excerpts a file belongs to: thresholds are chosen on ``tune``
     (dev*, trn*) and reported on ``test`` (tst*) too, so the test figure is not fitted."""
@@ -326,6 +383,13 @@ def main() -> None:
         action="store_true",
         help="only sweep speech/overlap thresholds for the missed+FA floor",
     )
+    ap.add_argument(
+        "--repeat",
+        metavar="RTTM",
+        help="only repeat this reference's recording to each of --lengths minutes, count "
+        "estimated (stability of the count, time against length)",
+    )
+    ap.add_argument("--lengths", default="10,60,120,240", help="minutes, for --repeat")
     ap.add_argument("--repeats", type=int, default=3, help="timing repeats (median)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument(
@@ -344,6 +408,9 @@ def main() -> None:
         kind = type(getattr(DiarizationOptions(), key))
         overrides[key] = val.lower() in ("1", "true", "yes") if kind is bool else kind(val)
     base = dataclasses.replace(DiarizationOptions(), **overrides)
+    if args.repeat:
+        repeat_run(base, Path(args.repeat), [float(m) for m in args.lengths.split(",")])
+        return
     t0 = time.perf_counter()
     models = load_speaker_models(threads=args.threads)
     print(f"models loaded in {time.perf_counter() - t0:.2f} s; options: {base}")

@@ -221,7 +221,7 @@ def long_run(models, base: DiarizationOptions, minutes: float) -> None:
     )
 
 
-def repeat_run(base: DiarizationOptions, rttm: Path, minutes: list[float]) -> None:
+def repeat_run(base: DiarizationOptions, rttm: Path, minutes: list[float], threads: int) -> None:
     """One conversation repeated to each length, the count estimated: is the count stable,
     and does the time grow linearly? Each length runs in its own process, so the peak RSS
     is that length's alone."""
@@ -239,7 +239,7 @@ def repeat_run(base: DiarizationOptions, rttm: Path, minutes: list[float]) -> No
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(1, maxtasksperchild=1) as pool:
         for m in minutes:
-            row = pool.apply(_repeat_one, (base, rttm, m))
+            row = pool.apply(_repeat_one, (base, rttm, m, threads))
             print(
                 f"| {m:g} min | {row['speakers']} | {100 * row['der']:.1f}% "
                 f"| {100 * row['missed']:.1f}% | {100 * row['fa']:.1f}% "
@@ -249,8 +249,8 @@ def repeat_run(base: DiarizationOptions, rttm: Path, minutes: list[float]) -> No
             )
 
 
-def _repeat_one(base: DiarizationOptions, rttm: Path, minutes: float) -> dict:
-    models = load_speaker_models(threads=2)
+def _repeat_one(base: DiarizationOptions, rttm: Path, minutes: float, threads: int) -> dict:
+    models = load_speaker_models(threads=threads)
     piece = load_audio(rttm.with_suffix(".wav"))
     ref_piece = load_rttm(rttm)
     period = len(piece) / SAMPLE_RATE
@@ -409,7 +409,8 @@ def main() -> None:
         overrides[key] = val.lower() in ("1", "true", "yes") if kind is bool else kind(val)
     base = dataclasses.replace(DiarizationOptions(), **overrides)
     if args.repeat:
-        repeat_run(base, Path(args.repeat), [float(m) for m in args.lengths.split(",")])
+        lengths = [float(m) for m in args.lengths.split(",")]
+        repeat_run(base, Path(args.repeat), lengths, args.threads)
         return
     t0 = time.perf_counter()
     models = load_speaker_models(threads=args.threads)

@@ -7,13 +7,18 @@ its remaining lifetime, as Symbl did. The token is never stored: only its claims
 a token verifies by its signature alone.
 
 Failed token requests are counted per appId and per client address
-(``FailureLimiter``); past the limit the request is refused with 429 and
-``Retry-After`` before any secret is checked, so a flood of guesses costs
-neither CPU nor a way to enumerate appIds.
+(``FailureLimiter``). A client address past the limit is refused with 429 and
+``Retry-After`` before any secret is checked, so a flood of guesses costs neither
+CPU nor a way to enumerate appIds. An appId past the limit (guesses from many
+addresses) does not lock its owner out: only addresses that have failed recently
+are refused, a clean one still has its secret checked. So guessing is bounded per
+address always, and to one guess per address per window while the appId is under
+attack, and anyone who knows an appId cannot keep its owner from getting a token.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import os
 import secrets
@@ -73,20 +78,26 @@ class FailureLimiter:
             del self._failures[key]
         return times
 
-    def check(self, keys: Iterable[str]) -> None:
-        """``TooManyRequests`` if any key is over its limit."""
+    def check(self, keys: Iterable[str], *, limit: int | None = None) -> None:
+        """``TooManyRequests`` if any key has ``limit`` (default: the limit) failures."""
+        limit = self.limit if limit is None else limit
         now = time.monotonic()
         with self._lock:
             waits = []
             for key in keys:
                 times = self._prune(key, now)
-                if len(times) >= self.limit:
-                    waits.append(times[0] + self.window - now)
+                if len(times) >= limit:  # until the failure that makes it ``limit`` expires
+                    waits.append(times[-limit] + self.window - now)
         if waits:
             raise TooManyRequests(
                 "Too many failed token requests; try again later.",
                 retry_after=max(1, math.ceil(max(waits))),
             )
+
+    def over(self, key: str) -> bool:
+        """Whether ``key`` has reached the limit."""
+        with self._lock:
+            return len(self._prune(key, time.monotonic())) >= self.limit
 
     def failed(self, keys: Iterable[str]) -> None:
         now = time.monotonic()
@@ -97,6 +108,20 @@ class FailureLimiter:
             if len(self._failures) > 100_000:  # a spray of keys: forget the oldest
                 for key in list(self._failures)[:50_000]:
                     del self._failures[key]
+
+
+def _client_key(client: str) -> str:
+    """The address to count failures by: an IPv6 client by its /64, which one host gets
+    whole, so it cannot take a fresh address for each guess."""
+    try:
+        ip = ipaddress.ip_address(client)
+    except ValueError:
+        return client
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
 
 
 class Tokens:
@@ -130,10 +155,15 @@ class Tokens:
     def generate(self, app_id: str, app_secret: str, client: str = "") -> tuple[str, int]:
         """(accessToken, expiresIn seconds) for valid credentials, else Unauthorized.
 
-        ``client`` is the caller's address, for the failure limit.
+        ``client`` is the caller's address, for the failure limit: a client over the
+        limit is refused; while the appId is over it, so is any client with a recent
+        failure, but a clean client's right secret still gets its token.
         """
-        keys = [f"app:{app_id}"] + ([f"client:{client}"] if client else [])
-        self.limiter.check(keys)
+        app_key, client_key = f"app:{app_id}", f"client:{_client_key(client)}"
+        self.limiter.check([client_key])
+        if self.limiter.over(app_key):
+            self.limiter.check([client_key], limit=1)
+        keys = [app_key, client_key]
         now = datetime.now(UTC)
         with self._storage.session() as session:
             app = apps_store.get_app(session=session, app_id=app_id)

@@ -56,6 +56,12 @@ class Settings(BaseSettings):
     server_workers: int = Field(
         1, ge=1, description="uvicorn worker processes for `parley serve` (--workers)."
     )
+    api_docs: bool = Field(
+        False,
+        description="Serve /docs and /redoc. They load Swagger UI / ReDoc from a CDN on the "
+        "console's origin (where its token lives), so they are off unless asked for; "
+        "/openapi.json is always served.",
+    )
 
     # -- credentials and tokens ----------------------------------------------
     app_id: str | None = Field(None, description="Seeds an app at start (with app_secret).")

@@ -3,8 +3,9 @@
 Media URLs, webhook URLs and the LLM endpoint all go through ``OutboundGuard``:
 
 * the host is resolved and every address is checked: loopback, link-local (cloud
-  metadata at 169.254.169.254), private, shared, multicast, reserved, unspecified and
-  IPv4-mapped/6to4/Teredo forms of those are refused unless the allow-list names them;
+  metadata at 169.254.169.254), private, shared, multicast, reserved, unspecified,
+  IPv6 outside global unicast (IPv4-compatible ``::127.0.0.1``, site-local) and
+  IPv4-mapped/NAT64/6to4/Teredo forms of those are refused unless the allow-list names them;
 * the connection goes to the address that was checked (the check runs inside the
   connection pool's network backend), so a DNS answer that changes between check and
   connect (rebinding) cannot slip past, and every redirect hop is checked the same way;
@@ -42,11 +43,29 @@ class OutboundRefused(BadRequest):
     """A URL Parley will not connect to. The message is safe to show the user."""
 
 
+#: NAT64's well-known prefix (RFC 6052): the gateway connects to the IPv4 address in the
+#: last 32 bits, so the address is as public as that IPv4 address.
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+#: Global unicast IPv6 (IANA): everything else is reserved, local or special-purpose. The
+#: IPv4-compatible ``::/96`` (deprecated; ``::127.0.0.1``), site-local ``fec0::/10`` and
+#: local-use NAT64 ``64:ff9b:1::/48`` (whose IPv4 may sit anywhere) all lie outside it;
+#: ``ipaddress`` calls some of them global.
+_GLOBAL_UNICAST = ipaddress.ip_network("2000::/3")
+#: Special-purpose ranges that this Python's ``is_global`` still calls global.
+_NOT_PUBLIC: tuple[Network, ...] = (
+    ipaddress.ip_network("192.0.0.0/24"),  # IETF protocol assignments
+    ipaddress.ip_network("192.88.99.0/24"),  # 6to4 relay anycast (deprecated)
+    ipaddress.ip_network("3fff::/20"),  # documentation (RFC 9637)
+)
+
+
 def _unwrap(ip: IPAddress) -> IPAddress:
-    """The IPv4 address hidden in an IPv4-mapped, 6to4 or Teredo IPv6 address."""
+    """The IPv4 address hidden in an IPv4-mapped, NAT64, 6to4 or Teredo IPv6 address."""
     if isinstance(ip, ipaddress.IPv6Address):
         if ip.ipv4_mapped is not None:
             return ip.ipv4_mapped
+        if ip in _NAT64:
+            return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
         if ip.sixtofour is not None:
             return ip.sixtofour
         if ip.teredo is not None:
@@ -55,12 +74,27 @@ def _unwrap(ip: IPAddress) -> IPAddress:
 
 
 def is_public(ip: IPAddress) -> bool:
-    """Globally routable unicast, in every spelling of the address."""
+    """Globally routable unicast, in every spelling of the address.
+
+    An IPv6 address that wraps an IPv4 one (mapped, NAT64, 6to4, Teredo) is judged by
+    the IPv4 address, which is where the connection ends up; any other IPv6 address must
+    be global unicast.
+    """
     inner = _unwrap(ip)
-    for candidate in {ip, inner}:
-        if not candidate.is_global or candidate.is_multicast or candidate.is_unspecified:
-            return False
-    return True
+    if not isinstance(ip, ipaddress.IPv6Address) or inner is ip:
+        return _is_public_one(ip)
+    # mapped and NAT64 addresses lie outside 2000::/3 and are only their IPv4 address;
+    # 6to4 and Teredo addresses are themselves routed, so both must be public
+    embedded_only = ip.ipv4_mapped is not None or ip in _NAT64
+    return _is_public_one(inner) and (embedded_only or _is_public_one(ip))
+
+
+def _is_public_one(ip: IPAddress) -> bool:
+    if isinstance(ip, ipaddress.IPv6Address) and ip not in _GLOBAL_UNICAST:
+        return False
+    if any(ip in net for net in _NOT_PUBLIC):
+        return False
+    return ip.is_global and not ip.is_multicast and not ip.is_unspecified
 
 
 def _literal(host: str) -> IPAddress | None:

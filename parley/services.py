@@ -7,7 +7,9 @@ one place that decides how storage, models, queue and webhooks fit together.
 from __future__ import annotations
 
 import logging
+import stat
 from dataclasses import dataclass
+from pathlib import Path
 
 from parley.auth import FailureLimiter, Tokens, load_or_create_secret
 from parley.config import Settings
@@ -56,8 +58,25 @@ class Services:
         self.storage.dispose()
 
 
+def private_dir(path: Path) -> None:
+    """The data directory, owner-only: it holds every transcript, the audio, the database
+    and the signing key. Created 0700; one that others may enter is made 0700 and the log
+    says so (``parley serve`` makes its metrics folder inside it first, and earlier
+    versions left it 0755). An operator who wants it shared can keep its files there."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if not mode & 0o077:
+        return
+    try:
+        path.chmod(0o700)
+    except OSError as exc:
+        log.warning("data directory %s is mode %o and stays so: %s", path, mode, exc)
+    else:
+        log.info("data directory %s was mode %o; made it 0700 (owner-only)", path, mode)
+
+
 def build_storage(settings: Settings, *, migrate: bool = True) -> Storage:
-    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # owner-only when new
+    private_dir(settings.data_dir)
     storage = Storage(
         settings.resolved_database_url, settings.data_dir / "audio", settings.storage_url
     )

@@ -7,6 +7,7 @@ the guard lets its URL through.
 
 from __future__ import annotations
 
+import ipaddress
 import socket
 import threading
 from collections.abc import Iterator
@@ -120,6 +121,24 @@ SSRF_FORMS = [
     "http://[fc00::1]/a.wav",
     "http://[2002:7f00:1::]/a.wav",  # 6to4 wrapping 127.0.0.1
     "http://240.0.0.1/a.wav",
+    # IPv6 forms that embed an IPv4 address other than mapped/6to4/Teredo, and the
+    # special-purpose ranges ``ipaddress`` calls global
+    "http://[::127.0.0.1]:{p}/a.wav",  # IPv4-compatible (deprecated ::/96)
+    "http://[::7f00:1]:{p}/a.wav",
+    "http://[::a9fe:a9fe]/latest/meta-data/",
+    "http://[::808:808]/a.wav",  # IPv4-compatible is refused even around a public address
+    "http://[64:ff9b::7f00:1]:{p}/a.wav",  # NAT64 well-known prefix around 127.0.0.1
+    "http://[64:ff9b::127.0.0.1]:{p}/a.wav",
+    "http://[64:ff9b::a9fe:a9fe]/latest/meta-data/",
+    "http://[64:ff9b::10.0.0.1]/a.wav",
+    "http://[64:ff9b::c0a8:1]/a.wav",
+    "http://[64:ff9b:1::a00:1]/a.wav",  # local-use NAT64 prefix
+    "http://[64:ff9b:1::808:808]/a.wav",
+    "http://[fec0::1]/a.wav",  # site-local (deprecated)
+    "http://[3fff::1]/a.wav",  # documentation
+    "http://[5f00::1]/a.wav",  # outside global unicast
+    "http://192.0.0.8/a.wav",  # IETF protocol assignments
+    "http://192.88.99.1/a.wav",  # 6to4 relay anycast
 ]
 
 
@@ -147,6 +166,31 @@ def test_literal_forms_are_refused_at_the_edge(form: str) -> None:
     url = form.format(p=8000)
     with pytest.raises(OutboundRefused):
         OutboundGuard().check_literal("url", url)
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["64:ff9b::808:808", "64:ff9b::8.8.8.8", "::ffff:8.8.8.8", "2606:4700::1111", "8.8.8.8"],
+)
+def test_public_addresses_in_embedded_forms_are_allowed(address: str) -> None:
+    """NAT64 to a public IPv4 address is how an IPv6-only host reaches it: not refused."""
+    assert OutboundGuard().allowed(ipaddress.ip_address(address))
+
+
+def test_a_nat64_answer_for_a_private_address_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """DNS64 synthesises 64:ff9b::7f00:1 for a name whose A record is 127.0.0.1."""
+    real = socket.getaddrinfo
+
+    def dns64(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        if host == "dns64.example":
+            return real("64:ff9b::7f00:1", port, *args, **kwargs)
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", dns64)
+    with pytest.raises(OutboundRefused):
+        OutboundGuard().resolve("dns64.example", 80)
+    # the allow-list names the IPv4 network, and so covers its NAT64 spelling
+    assert OutboundGuard(["127.0.0.0/8"]).resolve("dns64.example", 80) == ["64:ff9b::7f00:1"]
 
 
 def test_redirect_to_loopback_is_refused_on_the_hop(port: int, audio: LocalAudioStore) -> None:

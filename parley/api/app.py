@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from parley import __version__
 from parley.api.errors import install_error_handlers
+from parley.api.headers import SecurityHeaders
 from parley.api.openapi import install_openapi
 from parley.api.routes import (
     auth,
@@ -42,7 +43,10 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         finally:
             app.state.services.stop()
 
-    app = FastAPI(title="Parley", version=__version__, lifespan=lifespan)
+    docs, redoc = ("/docs", "/redoc") if settings.api_docs else (None, None)
+    app = FastAPI(
+        title="Parley", version=__version__, lifespan=lifespan, docs_url=docs, redoc_url=redoc
+    )
     install_error_handlers(app)
     for module in (auth, process, jobs, conversations, insights, manage, webhooks):
         app.include_router(module.router)
@@ -52,5 +56,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     ops.install(app)  # /health, /ready, /metrics and request metrics
 
     install_openapi(app)
+    # last, so outermost: error answers get the headers too
+    app.add_middleware(SecurityHeaders, docs_paths=[p for p in (docs, redoc) if p])
 
     return app

@@ -32,11 +32,15 @@ import numpy as np
 from parley.errors import InvalidAudio
 from parley.pipeline.schema import SAMPLE_RATE, DecodedAudio
 
-__all__ = ["AudioInfo", "decode", "frames", "probe", "release"]
+__all__ = ["MAX_CHANNELS", "AudioInfo", "decode", "frames", "probe", "release"]
 
 log = logging.getLogger(__name__)
 
 _FLOAT32 = np.dtype(np.float32)
+#: The most channels libswresample converts (its SWR_CH_MAX): a 65-channel frame makes the
+#: resampler fail with EINVAL mid-job. WAV allows 65535 and Opus 255, so ``probe`` refuses
+#: more at the edge; tests/pipeline/test_decode.py decodes 64 and refuses 65 and 255.
+MAX_CHANNELS = 64
 
 
 @dataclass(frozen=True)
@@ -89,6 +93,11 @@ def probe(path: Path | BinaryIO) -> AudioInfo:
                 raise InvalidAudio("The file contains no audio samples (0 seconds).")
         except av.FFmpegError as exc:
             raise InvalidAudio(f"The audio could not be decoded: {_reason(exc)}.") from exc
+        channels = stream.codec_context.channels or 1
+        if channels > MAX_CHANNELS:
+            raise InvalidAudio(
+                f"The audio has {channels} channels; at most {MAX_CHANNELS} are supported."
+            )
         duration = None
         if stream.duration is not None and stream.time_base is not None:
             duration = float(stream.duration * stream.time_base)
@@ -96,7 +105,7 @@ def probe(path: Path | BinaryIO) -> AudioInfo:
             duration = container.duration / 1_000_000
         return AudioInfo(
             format=container.format.name,
-            channels=stream.codec_context.channels or 1,
+            channels=channels,
             sample_rate=stream.codec_context.sample_rate or 0,
             duration=duration,
         )

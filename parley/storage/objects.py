@@ -106,8 +106,8 @@ class LocalAudioStore(AudioStore):
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self.root.mkdir(parents=True, exist_ok=True)
-        (root / STAGING).mkdir(exist_ok=True)
+        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)  # owner-only when new
+        (root / STAGING).mkdir(mode=0o700, exist_ok=True)
 
     def new_upload(self) -> tuple[Staged, IO[bytes]]:
         fd, name = tempfile.mkstemp(dir=self.root / STAGING, suffix=".part")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import stat
 import statistics
 import time
@@ -17,7 +19,7 @@ from parley.api.app import create_app
 from parley.auth import FailureLimiter, Tokens
 from parley.config import Settings
 from parley.errors import TooManyRequests, Unauthorized
-from parley.services import build_services
+from parley.services import build_services, build_storage
 from parley.storage import apps as apps_store
 from parley.storage.models import App
 from tests.conftest import APP_ID, APP_SECRET, start_server
@@ -45,6 +47,29 @@ def test_files_are_owner_only(server: tuple[str, Any, Path]) -> None:
     assert stat.S_IMODE(data.stat().st_mode) == 0o700
     for name in ("parley.db", "jwt_secret"):
         assert stat.S_IMODE((data / name).stat().st_mode) == 0o600, name
+
+
+def test_the_data_dir_is_owner_only_when_serve_made_it_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """``parley serve`` makes ``<data dir>/metrics`` before the storage exists, which left
+    the data directory 0755; the directory an audio store lives in is owner-only too."""
+    from parley import cli
+
+    data = tmp_path / "fresh"
+    settings = Settings(data_dir=data, storage_url=str(tmp_path / "elsewhere" / "audio"))
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    old_umask = os.umask(0o022)
+    try:
+        cli._metrics_dir(settings)
+        assert stat.S_IMODE(data.stat().st_mode) == 0o755  # as serve leaves it
+        with caplog.at_level(logging.INFO, logger="parley.services"):
+            build_storage(settings).dispose()
+    finally:
+        os.umask(old_umask)
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
+    assert "made it 0700" in caplog.text
+    assert stat.S_IMODE((tmp_path / "elsewhere" / "audio").stat().st_mode) == 0o700
 
 
 def test_no_access_token_is_stored(server: tuple[str, Any, Path]) -> None:

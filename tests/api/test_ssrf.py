@@ -58,6 +58,11 @@ class _Redirect(BaseHTTPRequestHandler):
         "169.254.169.254",
         "10.1.2.3",
         "[::ffff:127.0.0.1]",
+        "[::127.0.0.1]",
+        "[::a9fe:a9fe]",
+        "[64:ff9b::7f00:1]",
+        "[64:ff9b::a9fe:a9fe]",
+        "[64:ff9b:1::a00:1]",
     ],
 )
 def test_literal_private_urls_are_400_and_no_job_exists(

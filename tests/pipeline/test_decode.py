@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from parley.errors import InvalidAudio
-from parley.pipeline.decode import decode, release
+from parley.pipeline.decode import MAX_CHANNELS, decode, probe, release
 from parley.pipeline.schema import SAMPLE_RATE
 
 SWEEP = r"""
@@ -71,6 +71,33 @@ def test_every_channel_count_from_1_to_32_decodes(tmp_path: Path) -> None:
         # each channel holds its own tone (200 Hz + 50 Hz per channel), in order
         assert r["peaks_hz"] == [200 + 50 * c for c in range(n)], r
         assert 0.0 < r["mono_rms"] < 0.3
+
+
+def _silent_wav(path: Path, channels: int, seconds: float = 0.1) -> Path:
+    with wave.open(str(path), "wb") as w:  # 8 kHz, so the resampler runs too
+        w.setnchannels(channels)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        w.writeframes(np.zeros((int(seconds * 8000), channels), dtype="<i2").tobytes())
+    return path
+
+
+def test_the_most_channels_the_resampler_takes_decode(tmp_path: Path) -> None:
+    path = _silent_wav(tmp_path / "max.wav", MAX_CHANNELS)
+    assert probe(path).channels == MAX_CHANNELS == 64
+    split = decode(path, per_channel=True)
+    assert len(split.channels) == MAX_CHANNELS and abs(split.duration - 0.1) < 0.01
+    assert len(decode(path).channels) == 1
+
+
+@pytest.mark.parametrize("channels", [MAX_CHANNELS + 1, 255])
+def test_more_channels_are_refused_when_probed(tmp_path: Path, channels: int) -> None:
+    """Refused at the edge with a reason, not failed late as an internal error."""
+    path = _silent_wav(tmp_path / "wide.wav", channels)
+    with pytest.raises(InvalidAudio, match=f"{channels} channels; at most 64"):
+        probe(path)
+    with pytest.raises(InvalidAudio, match="at most 64"):
+        decode(path)
 
 
 def _long_wav(path: Path, seconds: int) -> Path:

@@ -11,6 +11,7 @@ from pathlib import Path
 from fastapi import APIRouter
 from fastapi.responses import FileResponse, Response
 
+from parley.api.headers import PAGE_POLICY
 from parley.errors import NotFound
 
 __all__ = ["index_page", "router"]
@@ -19,19 +20,17 @@ router = APIRouter(include_in_schema=False)
 
 ROOT = Path(__file__).resolve().parents[2] / "console"
 _TYPES = {".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml"}
-#: Everything the page loads comes from here; logos of shared pages may be remote images.
-_POLICY = (
-    "default-src 'self'; img-src 'self' data: http: https:; media-src 'self' http: https:; "
-    "style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'"
-)
 
 
 def index_page() -> Response:
-    """The single page; it routes on the URL (``#/...``, or ``/experiences/<token>``)."""
+    """The single page; it routes on the URL (``#/...``, or ``/experiences/<token>``).
+
+    Its Content-Security-Policy, no framing and no Referer (a shared page's URL is its
+    token) are set here and by ``parley.api.headers`` for every response."""
     return FileResponse(
         ROOT / "index.html",
         media_type="text/html",
-        headers={"Content-Security-Policy": _POLICY, "Cache-Control": "no-cache"},
+        headers={"Content-Security-Policy": PAGE_POLICY, "Cache-Control": "no-cache"},
     )
 
 

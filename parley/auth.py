@@ -25,7 +25,7 @@ import secrets
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -60,11 +60,15 @@ class FailureLimiter:
     """At most ``limit`` failures per key in a sliding ``window`` (seconds).
 
     In memory, per process: with several API processes the limit applies to each.
+    ``clock`` (monotonic seconds) is injectable so tests move time instead of sleeping.
     """
 
-    def __init__(self, limit: int = 10, window: float = 60.0) -> None:
+    def __init__(
+        self, limit: int = 10, window: float = 60.0, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.limit = limit
         self.window = window
+        self._clock = clock
         self._failures: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
 
@@ -81,7 +85,7 @@ class FailureLimiter:
     def check(self, keys: Iterable[str], *, limit: int | None = None) -> None:
         """``TooManyRequests`` if any key has ``limit`` (default: the limit) failures."""
         limit = self.limit if limit is None else limit
-        now = time.monotonic()
+        now = self._clock()
         with self._lock:
             waits = []
             for key in keys:
@@ -97,10 +101,10 @@ class FailureLimiter:
     def over(self, key: str) -> bool:
         """Whether ``key`` has reached the limit."""
         with self._lock:
-            return len(self._prune(key, time.monotonic())) >= self.limit
+            return len(self._prune(key, self._clock())) >= self.limit
 
     def failed(self, keys: Iterable[str]) -> None:
-        now = time.monotonic()
+        now = self._clock()
         with self._lock:
             for key in keys:
                 self._prune(key, now)
@@ -134,7 +138,11 @@ class Tokens:
         secret: str,
         ttl_seconds: int = 86400,
         limiter: FailureLimiter | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
+        """``clock`` (Unix seconds) decides issue and expiry times, so tests of expiry move
+        time instead of sleeping across a second boundary."""
+        self._clock = clock
         self._storage = storage
         self._secret = secret
         self._ttl = timedelta(seconds=ttl_seconds)
@@ -164,7 +172,7 @@ class Tokens:
         if self.limiter.over(app_key):
             self.limiter.check([client_key], limit=1)
         keys = [app_key, client_key]
-        now = datetime.now(UTC)
+        now = datetime.fromtimestamp(self._clock(), UTC)
         with self._storage.session() as session:
             app = apps_store.get_app(session=session, app_id=app_id)
             # The same PBKDF2 work whether or not the app exists: no timing tells them apart.
@@ -219,15 +227,25 @@ class Tokens:
         polls with the same token, and the HMAC and JSON work was a tenth of a poll's CPU.
         """
         known = self._signed.get(token)
-        if known is not None and time.time() < known[1]:
+        now = self._clock()
+        if known is not None and now < known[1]:
             return known[0]
-        try:
+        try:  # ``exp`` is checked against our clock below, not PyJWT's
             claims = jwt.decode(
-                token, self._secret, algorithms=["HS256"], options={"require": ["exp", "sub"]}
+                token,
+                self._secret,
+                algorithms=["HS256"],
+                options={"require": ["exp", "sub"], "verify_exp": False, "verify_iat": False},
             )
         except jwt.PyJWTError:
             raise Unauthorized(INVALID_TOKEN) from None
-        if not isinstance(claims["sub"], str):
+        exp = claims["exp"]
+        if (
+            not isinstance(claims["sub"], str)
+            or not isinstance(exp, int | float)
+            or isinstance(exp, bool)
+            or exp <= now
+        ):
             raise Unauthorized(INVALID_TOKEN)
         if len(self._signed) >= _APP_CACHE_SIZE:
             self._signed.clear()

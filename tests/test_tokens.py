@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -46,13 +45,19 @@ def test_a_remembered_token_is_refused_once_it_expires(tmp_path: Path) -> None:
     storage.migrate()
     with storage.session() as session:
         app, secret = create_app(session=session, name="t")
-    tokens = auth.Tokens(storage=storage, secret="k" * 32, ttl_seconds=1)
-    token, _ = tokens.generate(app.id, secret)
+    now = [1_800_000_000.25]  # mid-second: issue times are truncated to the second
+    tokens = auth.Tokens(storage=storage, secret="k" * 32, ttl_seconds=60, clock=lambda: now[0])
+    token, expires_in = tokens.generate(app.id, secret)
+    assert expires_in == 60
     assert tokens.verify(token) == app.id  # verified once, then remembered
-    assert tokens.verify(token) == app.id
-    time.sleep(2.1)
-    with pytest.raises(Unauthorized):
+    now[0] += 59.5
+    assert tokens.verify(token) == app.id  # still inside its lifetime (exp is whole seconds)
+    now[0] += 0.5
+    with pytest.raises(Unauthorized):  # the remembered signature does not outlive exp
         tokens.verify(token)
+    fresh = auth.Tokens(storage=storage, secret="k" * 32, clock=lambda: now[0])
+    with pytest.raises(Unauthorized):  # nor does a first check after exp
+        fresh.verify(token)
     other = auth.Tokens(storage=storage, secret="j" * 32)
     with pytest.raises(Unauthorized):  # another secret's check is its own: nothing shared
         other.verify(token)

@@ -102,13 +102,17 @@ def test_failed_token_requests_are_limited_with_retry_after(
 
 
 def test_limiter_counts_per_key_and_forgets_after_the_window() -> None:
-    limiter = FailureLimiter(limit=2, window=0.3)
+    now = [100.0]
+    limiter = FailureLimiter(limit=2, window=60, clock=lambda: now[0])
     limiter.failed(["app:a", "client:1"])
     limiter.failed(["app:a", "client:2"])
     with pytest.raises(TooManyRequests):
         limiter.check(["app:a", "client:3"])
     limiter.check(["app:b", "client:3"])  # other app, other client: free
-    time.sleep(0.35)
+    now[0] += 59.9
+    with pytest.raises(TooManyRequests):
+        limiter.check(["app:a"])
+    now[0] += 0.1  # the window has passed
     limiter.check(["app:a"])
 
 

@@ -348,3 +348,28 @@ def test_content_length_in_other_digits_is_left_to_the_stream(tmp_path: Path) ->
     assert not _declared_too_large(request("512"), 1024)
     assert not _declared_too_large(request("²"), 1024)
     assert _declared_too_large(request(HUGE), 1024)  # more than the limit, read no further
+
+
+@pytest.mark.services
+def test_nul_never_reaches_postgresql(tmp_path: Path, pg_database: str) -> None:
+    """PostgreSQL refuses a NUL in any text (a 500 before): in a search query, a name,
+    message content and metadata it is a 400 at the edge; the database still answers."""
+    from tests.conftest import running_server
+
+    with running_server(tmp_path, database_url=pg_database, workers=0) as pg:
+        cid = _conversation(pg)
+        assert pg.get("/v1/conversations", params={"query": "a\x00b"}).status_code == 400
+        for method, url, body in (
+            (
+                "POST",
+                "/v1/process/text",
+                f'{{"messages": [{{"payload": {{"content": "a{NUL}"}}}}]}}',
+            ),
+            ("POST", "/v1/process/text", f'{{"name": "a{NUL}", "messages": [{OK_MESSAGE}]}}'),
+            ("PUT", f"/v1/conversations/{cid}", f'{{"metadata": {{"k": "a{NUL}"}}}}'),
+            ("PUT", f"/v1/conversations/{cid}", f'{{"metadata": {{"k": "a{SURROGATE}"}}}}'),
+        ):
+            response = _send(pg, method, url, body)
+            assert response.status_code == 400, (url, response.text)
+        assert pg.get("/v1/conversations", params={"query": "pricing"}).status_code == 200
+        assert pg.get(f"/v1/conversations/{cid}").json()["metadata"] == {}

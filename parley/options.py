@@ -24,6 +24,7 @@ from typing import Any
 
 from parley.errors import BadRequest
 from parley.outbound import check_url_shape
+from parley.textcheck import check_tree
 from parley.times import parse_iso
 
 __all__ = [
@@ -83,9 +84,11 @@ def _no_constant(text: str) -> Any:
     raise ValueError(f"{text} is not JSON")
 
 
-def loads_bounded(text: str | bytes, what: str) -> Any:
+def loads_bounded(text: str | bytes, what: str, *, field: str = "") -> Any:
     """``json.loads`` that refuses, with a ``BadRequest`` naming ``what``: invalid JSON,
-    NaN/Infinity, integers over 100 digits and nesting deeper than 32."""
+    NaN/Infinity, integers over 100 digits and nesting deeper than 32; and a NUL or a
+    lone surrogate (``"\\ud800"``) in any string or key, naming its path (under
+    ``field``, an option's name), as every JSON body and JSON option passes here."""
     try:
         value = json.loads(text, parse_int=_bounded_int, parse_constant=_no_constant)
     except RecursionError:
@@ -94,6 +97,7 @@ def loads_bounded(text: str | bytes, what: str) -> Any:
         raise BadRequest(f"{what} is not valid JSON.") from None
     if json_depth(value) > LIMITS["json_depth"]:
         raise BadRequest(f"{what} is nested deeper than {LIMITS['json_depth']} levels.")
+    check_tree(value, what, prefix=field)
     return value
 
 
@@ -336,7 +340,7 @@ def _json_value(name: str, raw: Raw) -> Any:
     if isinstance(value, str):
         text = value.strip()
         if text[:1] in ("[", "{"):
-            return loads_bounded(text, f'"{name}"')
+            return loads_bounded(text, f'"{name}"', field=name)
         return [value] if text else []
     if json_depth(value) > LIMITS["json_depth"]:
         raise BadRequest(f'"{name}" is nested deeper than {LIMITS["json_depth"]} levels.')

@@ -4,7 +4,7 @@
     services            (floor 3: wiring)
     jobs, conversations (floor 2: running work, conversation-level operations)
     pipeline, insights, storage, options, transcript, analytics, outbound (floor 1)
-    errors, config, ids, times, checksums (floor 0)
+    errors, config, ids, times, checksums, textcheck (floor 0)
 
 A module may import its own floor or lower ones; every import is read from the source
 (``import`` statements at any depth, lazy ones included), so a new arrow up fails here.
@@ -44,6 +44,7 @@ FLOORS = {
     "ids": 0,
     "times": 0,
     "checksums": 0,
+    "textcheck": 0,
     "__init__": 0,
 }
 #: Within floor 1 the stages stay independent of each other: the pipeline and insights

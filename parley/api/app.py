@@ -11,6 +11,7 @@ from parley import __version__
 from parley.api.errors import install_error_handlers
 from parley.api.headers import SecurityHeaders
 from parley.api.openapi import install_openapi
+from parley.api.params import install as install_edge_checks
 from parley.api.routes import (
     auth,
     console,
@@ -48,6 +49,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         title="Parley", version=__version__, lifespan=lifespan, docs_url=docs, redoc_url=redoc
     )
     install_error_handlers(app)
+    install_edge_checks(app)  # NUL in path/query/headers → 400; safe JSON responses
     for module in (auth, process, jobs, conversations, insights, manage, webhooks):
         app.include_router(module.router)
     app.include_router(media.router)

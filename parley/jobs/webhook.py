@@ -46,6 +46,7 @@ from parley.outbound import OutboundGuard, OutboundRefused
 from parley.storage import Storage
 from parley.storage import webhooks as outbox
 from parley.storage.models import utcnow
+from parley.textcheck import parse_capped
 
 __all__ = [
     "DEFAULT_SCHEDULE",
@@ -89,14 +90,18 @@ def standard_signature(secrets: Sequence[str], msg_id: str, timestamp: int, body
 
 
 def _retry_after(response: httpx.Response) -> float | None:
+    """The receiver's ``Retry-After`` in seconds (capped), or None when absent or not
+    understood: seconds in ASCII digits or an HTTP date; "²" or garbage is ignored, never
+    an error that would fail the delivery loop."""
     value = response.headers.get("retry-after", "").strip()
     if not value:
         return None
-    if value.isdigit():
-        return min(float(value), _MAX_RETRY_AFTER)
+    seconds = parse_capped(value, int(_MAX_RETRY_AFTER))
+    if seconds is not None:
+        return float(seconds)
     try:
         moment = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)

@@ -282,3 +282,21 @@ def test_dead_receivers_do_not_delay_a_healthy_one(storage: Storage) -> None:
         dispatcher.close(timeout=0.1)
         for s in dead:
             s.close()
+
+
+@pytest.mark.parametrize("retry_after", ["\u00b2", "\u00b3\u00b9", "soon"])
+def test_an_unreadable_retry_after_is_ignored_and_later_events_follow(
+    storage: Storage, retry_after: str
+) -> None:
+    """A 503 with ``Retry-After: ²`` (``isdigit`` but not a number) once crashed the
+    delivery in a loop and held back the job's later events; it counts as absent."""
+    from tests.receiver import receiver as make
+
+    dispatcher = WebhookDispatcher(storage, guard=LOOPBACK, retry_schedule=[0.01, 0.01])
+    with make(fail_first=1, status=503, retry_after=retry_after) as hook:
+        for status in ("in_progress", "completed"):
+            dispatcher.send(hook.url, status_event("odd", "c", status), key="odd")
+        assert dispatcher.join(10)
+        assert [b["status"] for b in hook.bodies()] == ["in_progress", "completed"]
+    dispatcher.close()
+    assert [(r.state, r.attempts) for r in rows(storage)] == [("delivered", 2), ("delivered", 1)]

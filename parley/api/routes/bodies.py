@@ -12,6 +12,7 @@ from parley.errors import BadRequest, PayloadTooLarge
 from parley.options import loads_bounded
 from parley.pipeline.decode import AudioInfo, probe
 from parley.storage.audio import AudioStore, Staged
+from parley.textcheck import parse_capped
 
 __all__ = ["json_object", "json_value", "receive_upload"]
 
@@ -19,11 +20,17 @@ __all__ = ["json_object", "json_value", "receive_upload"]
 DEFAULT_MAX_JSON_BYTES = 1024 * 1024
 
 
+def _declared_too_large(request: Request, max_bytes: int) -> bool:
+    """Whether ``Content-Length`` already says more than ``max_bytes``. A value that is
+    not plain ASCII digits is left to the stream's own count (which is what binds)."""
+    declared = parse_capped(request.headers.get("content-length", "").strip(), max_bytes + 1)
+    return declared is not None and declared > max_bytes
+
+
 async def _read_limited(request: Request, max_bytes: int) -> bytes:
     """The body, read as a stream and refused (413) once it passes ``max_bytes``,
     so a huge body is never held in memory."""
-    length = request.headers.get("content-length")
-    if length and length.isdigit() and int(length) > max_bytes:
+    if _declared_too_large(request, max_bytes):
         raise PayloadTooLarge(f"The request body is larger than {max_bytes} bytes.")
     chunks, received = [], 0
     async for chunk in request.stream():
@@ -61,8 +68,7 @@ async def receive_upload(
     413; the probe reads the staged upload back from the store (ranged reads on
     S3), so the check is the same whatever the store.
     """
-    length = request.headers.get("content-length")
-    if length and length.isdigit() and int(length) > max_bytes:
+    if _declared_too_large(request, max_bytes):
         raise PayloadTooLarge(f"The file is larger than the limit of {max_bytes} bytes.")
     staged, out = await run_in_threadpool(audio.new_upload)
     received = 0

@@ -7,7 +7,6 @@ FastAPI runs them in its thread pool, so none blocks the event loop.
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,9 +15,10 @@ from sqlalchemy.orm import Session
 
 from parley import conversations as service
 from parley.api.deps import AppId, JsonObject, ServicesDep
+from parley.api.params import query_int
 from parley.api.present import conversation_json, member_json, message_json, transcript_lines
 from parley.errors import BadRequest, NotFound
-from parley.options import LIMITS, parse_datetime, parse_metadata_filter
+from parley.options import LIMITS, loads_bounded, parse_datetime, parse_metadata_filter
 from parley.storage import conversations as store
 from parley.storage.models import Conversation, Member
 from parley.transcript import CONTENT_TYPES, render
@@ -45,19 +45,6 @@ def _time(name: str, value: str | None) -> datetime | None:
     return parse_datetime(name, value) if value else None
 
 
-def _int(request: Request, name: str, default: int, low: int, high: int) -> int:
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise BadRequest(f'"{name}" must be an integer') from None
-    if not low <= value <= high:
-        raise BadRequest(f'"{name}" must be between {low} and {high}')
-    return value
-
-
 @router.get("")
 def list_conversations(request: Request, app_id: AppId, services: ServicesDep) -> dict[str, Any]:
     if "query" in request.query_params:
@@ -74,8 +61,8 @@ def list_conversations(request: Request, app_id: AppId, services: ServicesDep) -
         rows = store.list_conversations(
             session=session,
             app_id=app_id,
-            limit=_int(request, "limit", 20, 0, 65536),
-            offset=_int(request, "offset", 0, 0, 2**31),
+            limit=query_int(request, "limit", 20, 0, 65536),
+            offset=query_int(request, "offset", 0, 0, 2**31),
             descending=order == "desc",
             sort_by_name=sort == "conversation.name",
             start=start,
@@ -99,8 +86,8 @@ def _search(request: Request, app_id: str, services: ServicesDep) -> dict[str, A
             session=session,
             app_id=app_id,
             query=request.query_params["query"],
-            limit=_int(request, "limit", 20, 0, 1000),
-            offset=_int(request, "offset", 0, 0, 2**31),
+            limit=query_int(request, "limit", 20, 0, 1000),
+            offset=query_int(request, "offset", 0, 0, 2**31),
         )
         found = []
         for hit in hits:
@@ -156,16 +143,17 @@ def delete_conversation(
 
 
 def _exclude(request: Request) -> list[str]:
+    """``exclude`` as a JSON array (bounded like any JSON: depth, integers, characters)
+    or comma-separated, repeatable."""
     values = request.query_params.getlist("exclude")
     result: list[str] = []
     for value in values:
         value = value.strip()
         if value.startswith("["):
-            try:
-                parsed = json.loads(value)
-            except json.JSONDecodeError:
-                raise BadRequest('"exclude" must be a JSON array of entity types') from None
-            result.extend(str(v) for v in parsed)
+            parsed = loads_bounded(value, '"exclude"', field="exclude")
+            if not isinstance(parsed, list) or not all(isinstance(v, str) for v in parsed):
+                raise BadRequest('"exclude" must be a JSON array of entity types (strings)')
+            result.extend(parsed)
         elif value:
             result.extend(v.strip() for v in value.split(","))
     return result

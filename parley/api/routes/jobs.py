@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from parley.api.deps import AppId, ServicesDep
-from parley.errors import BadRequest, NotFound
+from parley.api.params import query_int
+from parley.errors import NotFound
 from parley.options import JobOptions
 from parley.storage import conversations as conversations_store
 from parley.storage import jobs as jobs_store
@@ -74,9 +75,7 @@ def _job_status(
 @router.get("/v1/jobs")
 def list_jobs(request: Request, app_id: AppId, services: ServicesDep) -> dict[str, Any]:
     """Parley extension: the app's recent jobs, newest first (``limit``, default 50)."""
-    raw = request.query_params.get("limit", "50")
-    if not raw.isdigit() or not 1 <= int(raw) <= 1000:
-        raise BadRequest('"limit" must be an integer between 1 and 1000')
+    limit = query_int(request, "limit", 50, 1, 1000)
     with services.storage.session() as session:
-        jobs = jobs_store.list_jobs(session=session, app_id=app_id, limit=int(raw))
+        jobs = jobs_store.list_jobs(session=session, app_id=app_id, limit=limit)
         return {"jobs": [_job_json(job, details=True) for job in jobs]}

@@ -158,10 +158,20 @@ def _patched(current: dict[str, Any], ops: Any) -> dict[str, Any]:
     for i, op in enumerate(ops):
         if not isinstance(op, dict) or op.get("op") not in ("add", "replace", "remove"):
             raise BadRequest(f'"[{i}].op" must be add, replace or remove')
-        field = _PATCH_PATHS.get(op.get("path", ""))
+        path = op.get("path", "")
+        field = _PATCH_PATHS.get(path) if isinstance(path, str) else None
         if field is None:
             raise BadRequest(f'"[{i}].path" must be one of {", ".join(_PATCH_PATHS)}')
         value = op.get("value")
+        if op["op"] == "remove" and value is None:  # JSON Patch: remove the whole member
+            current[field] = [] if isinstance(current[field], list) else None
+            continue
+        if op["op"] in ("add", "remove") and isinstance(current[field], list):
+            # the items are compared and stored as strings: {} or [[1]] is refused here,
+            # not left to fail as an unhashable value
+            items = value if isinstance(value, list) else [value]
+            if not all(isinstance(v, str) for v in items):
+                raise BadRequest(f'"[{i}].value" must be a string or an array of strings')
         if op["op"] == "remove":
             if isinstance(current[field], list):
                 drop = set(value if isinstance(value, list) else [value])

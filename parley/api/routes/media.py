@@ -20,6 +20,7 @@ from parley.errors import NotFound
 from parley.storage import conversations as store
 from parley.storage.audio import AudioStore
 from parley.storage.media import MediaFile, timeline
+from parley.textcheck import parse_capped
 
 __all__ = ["media_json", "ranged", "router"]
 
@@ -27,7 +28,7 @@ router = APIRouter(prefix="/v1/conversations", tags=["media"])
 
 NO_MEDIA = "No stored audio for this conversation and job."
 _CHUNK = 256 * 1024
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+_RANGE = re.compile(r"^bytes=([0-9]*)-([0-9]*)$")  # ASCII digits only, not \d
 
 
 def media_json(files: list[MediaFile], url: str) -> dict[str, Any]:
@@ -47,6 +48,13 @@ def media_json(files: list[MediaFile], url: str) -> dict[str, Any]:
     }
 
 
+def _position(digits: str, size: int) -> int:
+    """A byte position of a Range header, capped just past the file: a position of
+    5,000 digits means "beyond the end" without ``int()`` ever reading it."""
+    value = parse_capped(digits, size)
+    return size if value is None else value
+
+
 def _parse_range(header: str, size: int) -> tuple[int, int] | None:
     """The first byte range of a ``Range`` header as (first, last), None if unsatisfiable."""
     match = _RANGE.match(header.split(",")[0].strip())
@@ -54,10 +62,10 @@ def _parse_range(header: str, size: int) -> tuple[int, int] | None:
         return None
     first, last = match.groups()
     if first == "":  # the last N bytes
-        length = int(last)
+        length = _position(last, size)
         return (max(0, size - length), size - 1) if length else None
-    start = int(first)
-    end = min(int(last), size - 1) if last else size - 1
+    start = _position(first, size)
+    end = min(_position(last, size), size - 1) if last else size - 1
     return (start, end) if start <= end and start < size else None
 
 

@@ -14,10 +14,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from parley.api.deps import AppId, ServicesDep
+from parley.api.params import query_int
 from parley.api.present import iso
 from parley.errors import BadRequest, NotFound
 from parley.storage import webhooks as outbox
 from parley.storage.models import WebhookDelivery
+from parley.textcheck import parse_digits
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 
@@ -47,19 +49,12 @@ def delivery_json(row: WebhookDelivery) -> dict[str, Any]:
     }
 
 
-def _int_param(request: Request, name: str, default: int, high: int) -> int:
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return default
-    if not raw.isdigit() or len(raw) > 9 or int(raw) > high:
-        raise BadRequest(f'"{name}" must be an integer between 0 and {high}')
-    return int(raw)
-
-
 def _delivery_id(raw: str) -> int:
-    if not raw.isdigit() or len(raw) > 18:
+    """The numeric id in the path; anything else (even "²") names no delivery."""
+    value = parse_digits(raw)
+    if value is None:
         raise NotFound(NOT_FOUND)
-    return int(raw)
+    return value
 
 
 @router.get("/deliveries")
@@ -74,8 +69,8 @@ def list_deliveries(request: Request, app_id: AppId, services: ServicesDep) -> d
         rows = outbox.list_for_app(
             session=session,
             app_id=app_id,
-            limit=_int_param(request, "limit", 50, 1000),
-            offset=_int_param(request, "offset", 0, 10**9),
+            limit=query_int(request, "limit", 50, 0, 1000),
+            offset=query_int(request, "offset", 0, 0, 10**9),
             job_id=job_id,
             state=state,
         )

@@ -20,6 +20,7 @@ counting as a crash.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import multiprocessing.connection
@@ -155,10 +156,9 @@ class _Doorbell:
         with self._lock:
             if self.writer.closed:
                 return
-            try:
+            # BlockingIOError: a wake-up is pending anyway; BrokenPipeError: the child is gone
+            with contextlib.suppress(OSError):
                 os.write(self.writer.fileno(), b"\0")
-            except OSError:  # BlockingIOError: a wake-up is pending anyway; EPIPE: child gone
-                pass
 
     def close(self) -> None:
         with self._lock:

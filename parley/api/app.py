@@ -23,6 +23,7 @@ from parley.api.routes import (
     process,
     webhooks,
 )
+from parley.api.timeouts import BodyTimeout
 from parley.config import Settings
 from parley.services import Services, build_services
 
@@ -52,5 +53,6 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     ops.install(app)  # /health, /ready, /metrics and request metrics
 
     install_openapi(app)
+    app.add_middleware(BodyTimeout, seconds=settings.body_timeout_seconds)
 
     return app

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import os
 import shutil
 import sys
@@ -51,6 +52,12 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
             "'parley apps create --name NAME'"
         )
     log_config = logs.dict_config(settings.log_format, _level(args, settings))
+    # bounded: an idle connection, slow headers (the protocol), in-flight requests at a stop
+    http: dict[str, Any] = {
+        "http": "parley.api.timeouts:HeadTimeoutProtocol",
+        "timeout_keep_alive": settings.keep_alive_seconds,
+        "timeout_graceful_shutdown": math.ceil(settings.shutdown_grace_seconds),
+    }
     if settings.server_workers > 1:  # separate processes: each builds the app from the env
         uvicorn.run(
             "parley.api.app:create_app",
@@ -60,6 +67,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
             workers=settings.server_workers,
             log_config=log_config,
             access_log=settings.access_log,
+            **http,
         )
         return 0
     from parley.api.app import create_app
@@ -70,6 +78,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         port=settings.port,
         log_config=log_config,
         access_log=settings.access_log,
+        **http,
     )
     return 0
 

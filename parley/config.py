@@ -62,6 +62,28 @@ class Settings(BaseSettings):
         "console's origin (where its token lives), so they are off unless asked for; "
         "/openapi.json is always served.",
     )
+    keep_alive_seconds: int = Field(
+        5, ge=1, description="An idle keep-alive connection is closed after this long."
+    )
+    header_timeout_seconds: float = Field(
+        10.0,
+        gt=0,
+        description="A request's headers must be complete this long after the connection "
+        "opens (or after the previous response), or it is closed: slow headers hold nothing.",
+    )
+    body_timeout_seconds: float = Field(
+        30.0,
+        gt=0,
+        description="Longest wait for the next part of a request body before 408: a stalled "
+        "upload holds nothing.",
+    )
+    shutdown_grace_seconds: float = Field(
+        4.0,
+        ge=0,
+        description="On SIGTERM, requests in flight get this long, then a running job gets "
+        "this long to finish before it is handed back to the queue (it runs again at the "
+        "next start, not counted as a crash).",
+    )
 
     # -- credentials and tokens ----------------------------------------------
     app_id: str | None = Field(None, description="Seeds an app at start (with app_secret).")

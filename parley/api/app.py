@@ -25,6 +25,7 @@ from parley.api.routes import (
     process,
     webhooks,
 )
+from parley.api.timeouts import BodyTimeout
 from parley.config import Settings
 from parley.services import Services, build_services
 
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     ops.install(app)  # /health, /ready, /metrics and request metrics
 
     install_openapi(app)
+    app.add_middleware(BodyTimeout, seconds=settings.body_timeout_seconds)
     # last, so outermost: error answers get the headers too
     app.add_middleware(SecurityHeaders, docs_paths=[p for p in (docs, redoc) if p])
 

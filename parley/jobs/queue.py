@@ -9,15 +9,24 @@ ends ``failed``. ``parley.jobs.celery_queue`` implements the same interface for 
 
 A running job is taken over only when its worker is known dead (same host, pid gone) or its
 heartbeat is older than ``job_stale_seconds``: never because another process started.
+
+Nothing the server does waits on a lock or condition a child shares: a child can die at any
+instant (SIGKILL, OOM), and ``multiprocessing.Event.set()`` waits forever for a sleeper that
+died inside ``wait()``. Children are woken by a byte down a non-blocking pipe, stopped by a
+shared flag and the pipe's EOF, and report readiness in a shared byte. SIGTERM ends a child
+at once (a stop signals the whole process group); its job goes back to the queue without
+counting as a crash.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import multiprocessing.connection
 import os
 import secrets
+import signal
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -128,24 +137,70 @@ def _watch_parent(parent: multiprocessing.process.BaseProcess | None) -> None:
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
+class _Doorbell:
+    """Wakes a worker child without any lock the child could die holding.
+
+    The server writes a byte to a non-blocking pipe (a full pipe already means "wake up";
+    a dead reader is ignored); the child waits for the pipe to be readable. Closing the
+    server's end is EOF: the child stops.
+    """
+
+    def __init__(self, context: Any) -> None:
+        self.reader, self.writer = context.Pipe(duplex=False)
+        os.set_blocking(self.writer.fileno(), False)
+        # this process's threads only (request threads ring, the supervisor closes), so a
+        # ring never writes to a file descriptor number closed and reused meanwhile
+        self._lock = threading.Lock()
+
+    def ring(self) -> None:
+        with self._lock:
+            if self.writer.closed:
+                return
+            # BlockingIOError: a wake-up is pending anyway; BrokenPipeError: the child is gone
+            with contextlib.suppress(OSError):
+                os.write(self.writer.fileno(), b"\0")
+
+    def close(self) -> None:
+        with self._lock:
+            self.writer.close()
+            if not self.reader.closed:
+                self.reader.close()
+
+
+def _wait_for_bell(bell: multiprocessing.connection.Connection, timeout: float) -> bool:
+    """In the child: wait up to ``timeout`` s for a ring; False once the server hung up."""
+    if not multiprocessing.connection.wait([bell], timeout):
+        return True
+    try:
+        return os.read(bell.fileno(), 4096) != b""
+    except BlockingIOError:
+        return True
+
+
 def _child_main(
     factory: RunnerFactory,
     settings: Settings,
     worker_id: str,
-    wake: Any,
+    bell: multiprocessing.connection.Connection,
     stop: Any,
     ready: Any,
 ) -> None:
     """A worker child: load the models once, then claim and run jobs until told to stop."""
     from parley import logs  # the parent's format and redaction (issue 11)
 
+    # Ctrl-C reaches the whole group: the server stops its children itself, so a child
+    # neither prints a KeyboardInterrupt nor dies as if it crashed. SIGTERM keeps its
+    # default (exit at once, even inside native code); the server hands the job back.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    os.set_blocking(bell.fileno(), False)
     logs.setup(settings.log_format, settings.log_level)
     _watch_parent(multiprocessing.parent_process())
     runner = factory(settings, worker_id)
     runner.warm()
-    ready.set()
+    ready.value = 1
     log.info("worker %s ready", worker_id)
-    while not stop.is_set():
+    while not stop.value:
         try:
             with runner.storage.session() as session:
                 job_id = jobs_store.claim_next(session=session, worker_id=worker_id)
@@ -155,8 +210,8 @@ def _child_main(
         if job_id is not None:
             runner.run(job_id)
             continue
-        wake.wait(settings.queue_poll_seconds)
-        wake.clear()
+        if not _wait_for_bell(bell, settings.queue_poll_seconds):
+            break
     runner.storage.dispose()
 
 
@@ -167,7 +222,7 @@ class _Slot:
     index: int
     process: multiprocessing.process.BaseProcess | None = None
     worker_id: str = ""
-    wake: Any = None
+    bell: _Doorbell | None = None
     ready: Any = None
     started_at: float = 0.0
     restarts: int = 0
@@ -192,7 +247,7 @@ class LocalQueue(JobQueue):
         self._factory = factory
         self._workers = settings.workers if workers is None else workers
         self._context = multiprocessing.get_context("spawn")
-        self._stop = self._context.Event()
+        self._stop = self._context.RawValue("b", 0)  # lock-free: see the module docstring
         self._slots = [_Slot(i) for i in range(self._workers)]
         self._halt = threading.Event()
         self._supervisor: threading.Thread | None = None
@@ -202,14 +257,16 @@ class LocalQueue(JobQueue):
         )
 
     def enqueue(self, job_id: str) -> None:
+        """Wake the children; never blocks, whichever of them is alive."""
         for slot in self._slots:
-            if slot.wake is not None:
-                slot.wake.set()
+            bell = slot.bell
+            if bell is not None:
+                bell.ring()
 
     def start(self) -> None:
         if not self._workers:
             return
-        self._stop.clear()
+        self._stop.value = 0
         self._halt.clear()
         self._sweep()
         for slot in self._slots:
@@ -221,15 +278,18 @@ class LocalQueue(JobQueue):
 
     def _spawn(self, slot: _Slot) -> None:
         name = f"local-{slot.index}-{self._nonce}"
-        slot.wake, slot.ready = self._context.Event(), self._context.Event()
+        if slot.bell is not None:
+            slot.bell.close()
+        slot.bell, slot.ready = _Doorbell(self._context), self._context.RawValue("b", 0)
         # The id is fixed here from the child's pid, which the child learns the same way.
         process = self._context.Process(
             target=_spawned,
-            args=(self._factory, self._settings, name, slot.wake, self._stop, slot.ready),
+            args=(self._factory, self._settings, name, slot.bell.reader, self._stop, slot.ready),
             name=f"parley-worker-{slot.index}",
             daemon=True,
         )
         process.start()
+        slot.bell.reader.close()  # the child's now: a dead child makes ring() a no-op
         slot.process, slot.started_at = process, time.monotonic()
         slot.worker_id = owners.worker_id_for(process.pid or 0, name)
 
@@ -251,9 +311,12 @@ class LocalQueue(JobQueue):
                     continue
                 if process.is_alive():
                     continue
-                died = True
                 slot.exits.append(process.exitcode)
                 lived = time.monotonic() - slot.started_at
+                if process.exitcode == -signal.SIGTERM:
+                    self._stopped(slot, process)
+                    continue
+                died = True
                 log.error(
                     "worker %d (pid %s) died with exit code %s after %.0fs; replacing it",
                     slot.index,
@@ -270,36 +333,60 @@ class LocalQueue(JobQueue):
                 self._sweep()
                 last_sweep = time.monotonic()
 
-    def stop(self, timeout: float = 30.0) -> None:
+    def _stopped(self, slot: _Slot, process: multiprocessing.process.BaseProcess) -> None:
+        """A child ended by SIGTERM was stopped, not crashed (a stop of the whole process
+        group signals every child): its job goes back uncounted, and it is replaced after a
+        pause, by which time a server that is stopping no longer supervises."""
+        log.info("worker %d (pid %s) was stopped by SIGTERM", slot.index, process.pid)
+        process.close()
+        slot.process, slot.not_before = None, time.monotonic() + 2.0
+        self._release([slot.worker_id])
+
+    def _release(self, worker_ids: list[str]) -> None:
+        try:
+            with self._storage.session() as session:
+                released = jobs_store.release(session=session, worker_ids=worker_ids)
+        except Exception:
+            log.warning("could not hand back the jobs of stopped workers", exc_info=True)
+            return
+        if released:
+            log.info("returned %d running job(s) to the queue", released)
+
+    def stop(self, timeout: float | None = None) -> None:
+        """Stop the children: idle ones at once; a running job gets ``timeout`` s
+        (``shutdown_grace_seconds``) to finish, then its child is ended and the job handed
+        back to the queue, uncounted. Waits on process exits only, never on a shared lock."""
         if self._supervisor is None:
             return
+        grace = self._settings.shutdown_grace_seconds if timeout is None else timeout
         self._halt.set()
-        self._supervisor.join(timeout)
+        self._supervisor.join(5.0)
         self._supervisor = None
-        self._stop.set()
-        self.enqueue("")
-        deadline = time.monotonic() + timeout
-        held: list[str] = []
+        self._stop.value = 1
+        for slot in self._slots:
+            if slot.bell is not None:
+                slot.bell.close()  # EOF: an idle child leaves its wait at once
+                slot.bell = None
+        deadline = time.monotonic() + grace
         for slot in self._slots:
             process = slot.process
             if process is None:
                 continue
-            process.join(max(deadline - time.monotonic(), 0.1))
-            if process.is_alive():
+            if slot.ready is not None and slot.ready.value:
+                process.join(max(deadline - time.monotonic(), 0.0))
+            if process.is_alive():  # busy past the grace, or still loading its models
                 log.warning("worker %d still busy at shutdown; stopping it", slot.index)
                 process.terminate()
-                process.join(10)
-                held.append(slot.worker_id)
+                process.join(5.0)
+            if process.is_alive():
+                process.kill()
+                process.join(5.0)
             slot.process = None
-        if held:
-            with self._storage.session() as session:
-                released = jobs_store.release(session=session, worker_ids=held)
-            if released:
-                log.info("returned %d running job(s) to the queue at shutdown", released)
+        self._release([slot.worker_id for slot in self._slots if slot.worker_id])
 
     def status(self) -> dict[str, Any]:
         alive = [s for s in self._slots if s.process is not None and s.process.is_alive()]
-        ready = [s for s in alive if s.ready is not None and s.ready.is_set()]
+        ready = [s for s in alive if s.ready is not None and s.ready.value]
         return {
             "ready": len(ready) == self._workers,
             "workers": self._workers,
@@ -311,6 +398,11 @@ class LocalQueue(JobQueue):
 
 
 def _spawned(
-    factory: RunnerFactory, settings: Settings, name: str, wake: Any, stop: Any, ready: Any
+    factory: RunnerFactory,
+    settings: Settings,
+    name: str,
+    bell: multiprocessing.connection.Connection,
+    stop: Any,
+    ready: Any,
 ) -> None:
-    _child_main(factory, settings, owners.worker_id_for(os.getpid(), name), wake, stop, ready)
+    _child_main(factory, settings, owners.worker_id_for(os.getpid(), name), bell, stop, ready)

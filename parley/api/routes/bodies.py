@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
 
-from parley.errors import BadRequest, PayloadTooLarge
+from parley.errors import BadRequest, ParleyError, PayloadTooLarge
 from parley.options import loads_bounded
 from parley.pipeline.decode import AudioInfo, probe
 from parley.storage.audio import AudioStore, Staged
 from parley.textcheck import parse_capped
 
 __all__ = ["json_object", "json_value", "receive_upload"]
+
+log = logging.getLogger(__name__)
 
 #: Every JSON body is capped, whatever the route: 1 MiB unless it says otherwise.
 DEFAULT_MAX_JSON_BYTES = 1024 * 1024
@@ -27,13 +32,37 @@ def _declared_too_large(request: Request, max_bytes: int) -> bool:
     return declared is not None and declared > max_bytes
 
 
+class ClientGone(ParleyError):
+    """The client closed the connection before its request body was complete: nobody reads
+    the answer, and it is no server error (no traceback, no 500 in the log)."""
+
+    status = 400
+
+
+async def _chunks(request: Request) -> AsyncIterator[bytes]:
+    """The body as it arrives; a client that goes away mid-body leaves one log line."""
+    received = 0
+    try:
+        async for chunk in request.stream():
+            received += len(chunk)
+            yield chunk
+    except ClientDisconnect:
+        log.info(
+            "%s %s: the client closed the connection after %d bytes of the body",
+            request.method,
+            request.url.path,
+            received,
+        )
+        raise ClientGone("The client closed the connection during the request.") from None
+
+
 async def _read_limited(request: Request, max_bytes: int) -> bytes:
     """The body, read as a stream and refused (413) once it passes ``max_bytes``,
     so a huge body is never held in memory."""
     if _declared_too_large(request, max_bytes):
         raise PayloadTooLarge(f"The request body is larger than {max_bytes} bytes.")
     chunks, received = [], 0
-    async for chunk in request.stream():
+    async for chunk in _chunks(request):
         received += len(chunk)
         if received > max_bytes:
             raise PayloadTooLarge(f"The request body is larger than {max_bytes} bytes.")
@@ -75,7 +104,7 @@ async def receive_upload(
     try:
         with out:
             batch = bytearray()
-            async for chunk in request.stream():
+            async for chunk in _chunks(request):
                 received += len(chunk)
                 if received > max_bytes:
                     raise PayloadTooLarge(
@@ -92,7 +121,7 @@ async def receive_upload(
         if received == 0:
             raise BadRequest("The request body is empty: send the media file's bytes.")
         info = await run_in_threadpool(_probe_staged, audio, staged)
-    except BaseException:
+    except BaseException:  # also a client gone or stalled (ClientGone, 408): nothing staged
         await run_in_threadpool(staged.unlink)
         raise
     return staged, info

@@ -28,8 +28,9 @@ def _metrics_dir(settings: Settings) -> None:
     job processes), unless PROMETHEUS_MULTIPROC_DIR is set. Runs before
     prometheus_client is first imported, which is when it reads the variable."""
     if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # owner-only
         path = settings.data_dir.resolve() / "metrics"
-        path.mkdir(parents=True, exist_ok=True)
+        path.mkdir(mode=0o700, exist_ok=True)
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(path)
 
 

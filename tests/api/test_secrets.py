@@ -49,24 +49,35 @@ def test_files_are_owner_only(server: tuple[str, Any, Path]) -> None:
         assert stat.S_IMODE((data / name).stat().st_mode) == 0o600, name
 
 
-def test_the_data_dir_is_owner_only_when_serve_made_it_first(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+def test_parley_serve_makes_the_data_dir_owner_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """``parley serve`` makes ``<data dir>/metrics`` before the storage exists, which left
-    the data directory 0755; the directory an audio store lives in is owner-only too."""
+    the data directory 0755."""
     from parley import cli
 
     data = tmp_path / "fresh"
-    settings = Settings(data_dir=data, storage_url=str(tmp_path / "elsewhere" / "audio"))
     monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
     old_umask = os.umask(0o022)
     try:
-        cli._metrics_dir(settings)
-        assert stat.S_IMODE(data.stat().st_mode) == 0o755  # as serve leaves it
-        with caplog.at_level(logging.INFO, logger="parley.services"):
-            build_storage(settings).dispose()
+        cli._metrics_dir(Settings(data_dir=data))
     finally:
         os.umask(old_umask)
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
+    assert stat.S_IMODE((data / "metrics").stat().st_mode) == 0o700
+
+
+def test_an_open_data_dir_is_made_owner_only_and_logged(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A data directory an earlier version left 0755 is made 0700 at start, with a log line;
+    the directory an audio store lives in is owner-only too."""
+    data = tmp_path / "old"
+    data.mkdir(mode=0o755)
+    data.chmod(0o755)
+    settings = Settings(data_dir=data, storage_url=str(tmp_path / "elsewhere" / "audio"))
+    with caplog.at_level(logging.INFO, logger="parley.services"):
+        build_storage(settings).dispose()
     assert stat.S_IMODE(data.stat().st_mode) == 0o700
     assert "made it 0700" in caplog.text
     assert stat.S_IMODE((tmp_path / "elsewhere" / "audio").stat().st_mode) == 0o700

@@ -33,8 +33,10 @@ from parley.insights import (
     Message,
     TrackerSpec,
     compute_insights,
+    redaction,
 )
 from parley.insights import Member as InsightMember
+from parley.insights.context import parse
 from parley.options import JobOptions
 from parley.storage import Storage
 from parley.storage import conversations as store
@@ -51,6 +53,7 @@ __all__ = [
     "compute",
     "ensure_summary",
     "gather",
+    "redaction_candidates",
     "refresh_insights",
     "update_member",
 ]
@@ -189,6 +192,84 @@ def apply(
         conversation_id=conversation_id,
         insights={kind: getattr(result, kind) for kind in kinds},
     )
+    if result.redaction:
+        _store_redaction(
+            session, conversation_id, result.redaction, _texts(session, conversation_id)
+        )
+
+
+# -- redaction, detected once per message text (issue 23) ---------------------------------
+
+#: The insight row that keeps ``?redact=true``'s detections: ``[{"id", "digest", "spans"}]``.
+REDACTION_KIND = "redaction"
+
+
+def _texts(session: Session, conversation_id: str) -> dict[str, str]:
+    return {
+        r.id: r.text for r in store.list_messages(session=session, conversation_id=conversation_id)
+    }
+
+
+def _store_redaction(
+    session: Session,
+    conversation_id: str,
+    found: dict[str, list[redaction.Candidate]],
+    texts: dict[str, str],
+) -> None:
+    """Keep the detections of the messages that still exist, each with its text's digest:
+    a detection is used only for the text it was computed from, so an edited, appended or
+    re-transcribed message is detected again, and a rename or a speaker move keeps it."""
+    stored = _stored_redaction(session, conversation_id)
+    payload = []
+    for message_id, text in texts.items():
+        spans = found.get(message_id)
+        entry = stored.get(message_id)
+        if spans is not None:
+            payload.append({"id": message_id, "digest": redaction.digest(text), "spans": spans})
+        elif entry is not None and entry.get("digest") == redaction.digest(text):
+            payload.append(entry)
+    store.set_insights(
+        session=session, conversation_id=conversation_id, insights={REDACTION_KIND: payload}
+    )
+
+
+def _stored_redaction(session: Session, conversation_id: str) -> dict[str, dict[str, Any]]:
+    entries = store.get_insights(
+        session=session, conversation_id=conversation_id, kind=REDACTION_KIND
+    )
+    return {e["id"]: e for e in entries if isinstance(e, dict) and "id" in e}
+
+
+def redaction_candidates(
+    *, storage: Storage, app_id: str, conversation_id: str
+) -> dict[str, list[redaction.Candidate]]:
+    """Per message id, what ``?redact=true`` masks from: the stored detection, or, for a
+    message without a current one (stored before this was kept, or changed since), one
+    computed now in one batched parse and stored, so the next read parses nothing."""
+    with storage.session() as session:
+        conversation = store.get_conversation(
+            session=session, conversation_id=conversation_id, app_id=app_id
+        )
+        texts = _texts(session, conversation.id)
+        stored = _stored_redaction(session, conversation.id)
+    found: dict[str, list[redaction.Candidate]] = {}
+    missing: list[str] = []
+    for message_id, text in texts.items():
+        entry = stored.get(message_id)
+        if entry is not None and entry.get("digest") == redaction.digest(text):
+            found[message_id] = entry["spans"]
+        elif text:
+            missing.append(message_id)
+    if missing:
+        docs = parse([texts[i] for i in missing], whole=True)
+        fresh = {
+            i: redaction.candidates(texts[i], doc) for i, doc in zip(missing, docs, strict=True)
+        }
+        found.update(fresh)
+        with storage.session() as session:
+            if session.get(Conversation, conversation_id) is not None:
+                _store_redaction(session, conversation_id, fresh, _texts(session, conversation_id))
+    return found
 
 
 def refresh_insights(

@@ -20,6 +20,7 @@ from parley.insights import (
     entities,
     phrases,
     questions,
+    redaction,
     sentiment,
     summary,
     topics,
@@ -54,6 +55,9 @@ def compute_insights(messages: Sequence[Message], options: InsightOptions) -> Co
     if not messages:
         return result
     ctx = Context.build(messages, options, result.sentiments)
+    result.redaction = {
+        m.id: redaction.candidates(m.text, doc) for m, doc in zip(messages, ctx.docs, strict=True)
+    }
     threshold = options.confidence_threshold
 
     result.questions = [q for q in make_unique(questions.detect(ctx)) if q["score"] >= threshold]

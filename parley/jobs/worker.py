@@ -236,7 +236,16 @@ class JobRunner:
 
     @contextmanager
     def _heartbeat(self, job_id: str) -> Iterator[None]:
-        """Keep the job's lease fresh while it runs, so it is not taken for dead."""
+        """Keep the job's lease fresh while it runs, so it is not taken for dead.
+
+        This thread needs the process's GIL, so one long C call in the job would starve it
+        and a live worker would be taken for dead and its job run twice (issue 23). Two
+        things prevent that: no text computation holds the GIL for more than tens of
+        milliseconds (``parley.insights.context``: bounded tokens, pieces and batches),
+        which is what keeps a Celery worker's heartbeat fresh; and under the embedded
+        queue the supervising server process heartbeats the jobs of its live children as
+        well (``LocalQueue._beat_for_children``), from its own GIL, whatever a child does.
+        """
         stop = threading.Event()
 
         def beat() -> None:

@@ -156,6 +156,20 @@ def heartbeat(*, session: Session, job_id: str, worker_id: str | None = None) ->
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
+def heartbeat_workers(*, session: Session, worker_ids: list[str]) -> int:
+    """Mark alive every running job held by these workers (the supervisor, for its live
+    children); returns how many rows it touched."""
+    if not worker_ids:
+        return 0
+    result = session.execute(
+        update(Job)
+        .where(Job.status == JobStatus.IN_PROGRESS, Job.worker_id.in_(worker_ids))
+        .values(updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
 def set_progress(
     *, session: Session, job_id: str, progress: float, worker_id: str | None = None
 ) -> None:

@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
-from parley.insights.redaction import MASK, redact, redaction_spans
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from parley import conversations as service
+from parley.config import Settings
+from parley.insights.redaction import MASK, mask, redact, redaction_spans, stats
+from parley.services import build_storage
+from parley.storage import Storage
+from parley.storage import conversations as store
+from parley.storage import jobs as jobs_store
+from parley.storage.models import Conversation
+from parley.storage.models import Message as MessageRow
 
 
 def test_masks_contact_and_card_data() -> None:
@@ -38,3 +51,79 @@ def test_text_without_pii_is_unchanged() -> None:
     text = "The pricing page ships next week."
     assert redact(text) == text
     assert redact("") == ""
+
+
+# -- detected once, kept with the conversation (issue 23) ----------------------------------
+
+
+@pytest.fixture()
+def storage(tmp_path: Path) -> Iterator[Storage]:
+    storage = build_storage(Settings(data_dir=tmp_path, app_id="app", app_secret="s" * 32))
+    yield storage
+    storage.dispose()
+
+
+def _conversation(storage: Storage, texts: list[str]) -> str:
+    with storage.session() as session:
+        conversation = store.create_conversation(session=session, app_id="app", name=None)
+        jobs_store.create_job(
+            session=session,
+            job_id="job",
+            app_id="app",
+            conversation_id=conversation.id,
+            kind="text",
+            source="text",
+            options={},
+        )
+        for i, text in enumerate(texts):
+            session.add(
+                MessageRow(
+                    id=str(1000 + i),
+                    conversation_id=conversation.id,
+                    job_id="job",
+                    text=text,
+                    start=float(i),
+                    end=i + 0.5,
+                )
+            )
+        return conversation.id
+
+
+TEXTS = ["Call John Smith at 415-555-0132.", "-".join("1" * 40_000), "Mail dana@example.com"]
+
+
+def test_a_second_read_does_not_detect_again(storage: Storage) -> None:
+    cid = _conversation(storage, TEXTS)
+    before = stats["detections"]
+    first = service.redaction_candidates(storage=storage, app_id="app", conversation_id=cid)
+    assert stats["detections"] == before + len(TEXTS)
+    again = service.redaction_candidates(storage=storage, app_id="app", conversation_id=cid)
+    assert stats["detections"] == before + len(TEXTS)  # read from the stored row
+    assert again == first
+    assert mask(TEXTS[0], first["1000"]) == redact(TEXTS[0]) == f"Call {MASK} at {MASK}."
+    assert mask(TEXTS[0], first["1000"], exclude=["PERSON_NAME"]) == f"Call John Smith at {MASK}."
+    # a changed text is detected again, the others are kept
+    with storage.session() as session:
+        session.get(MessageRow, "1002").text = "Mail bob@example.com"  # type: ignore[union-attr]
+    before = stats["detections"]
+    third = service.redaction_candidates(storage=storage, app_id="app", conversation_id=cid)
+    assert stats["detections"] == before + 1
+    assert mask("Mail bob@example.com", third["1002"]) == f"Mail {MASK}"
+
+
+def test_the_insight_stage_stores_what_redaction_needs(storage: Storage) -> None:
+    cid = _conversation(storage, TEXTS)
+    with storage.session() as session:
+        conversation = session.get(Conversation, cid)
+        assert conversation is not None
+        data = service.gather(
+            session=session, conversation=conversation, insight=service.InsightModels()
+        )
+    result = service.compute(data)
+    with storage.session() as session:
+        service.apply(session=session, conversation_id=cid, result=result)
+    before = stats["detections"]
+    found = service.redaction_candidates(storage=storage, app_id="app", conversation_id=cid)
+    assert stats["detections"] == before  # nothing parsed on read
+    for i, text in enumerate(TEXTS):
+        assert mask(text, found[str(1000 + i)]) == redact(text)

@@ -18,6 +18,7 @@ from parley.api.deps import AppId, JsonObject, ServicesDep
 from parley.api.params import query_int
 from parley.api.present import conversation_json, member_json, message_json, transcript_lines
 from parley.errors import BadRequest, NotFound
+from parley.insights.redaction import mask
 from parley.options import LIMITS, loads_bounded, parse_datetime, parse_metadata_filter
 from parley.storage import conversations as store
 from parley.storage.models import Conversation, Member
@@ -165,8 +166,13 @@ def get_messages(
 ) -> dict[str, Any]:
     verbose, sentiment, redact = (flag(request, k) for k in ("verbose", "sentiment", "redact"))
     exclude = _exclude(request)
-    if redact:
-        from parley.insights.redaction import redact as mask
+    found = (
+        service.redaction_candidates(
+            storage=services.storage, app_id=app_id, conversation_id=conversation_id
+        )
+        if redact
+        else {}
+    )
     with services.storage.session() as session:
         conversation = conversation_of(session, app_id, conversation_id)
         members = members_of(session, conversation.id)
@@ -181,7 +187,7 @@ def get_messages(
                     origin=origin,
                     verbose=verbose and not redact,
                     sentiment=sentiment,
-                    text=mask(row.text, exclude=exclude) if redact else None,
+                    text=mask(row.text, found.get(row.id, []), exclude=exclude) if redact else None,
                 )
                 for row in rows
             ]

@@ -42,7 +42,8 @@ def _ms(fn, *args, **kwargs) -> float:  # type: ignore[no-untyped-def]
 
 
 def regex_table() -> None:
-    from parley.options import _LANG, parse_metadata_filter
+    from parley.options.filters import parse_metadata_filter
+    from parley.options.job import _LANG
     from parley.pipeline import sentences
 
     cases = [

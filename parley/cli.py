@@ -178,7 +178,7 @@ def _process(args: argparse.Namespace, settings: Settings, extra: list[str]) -> 
     """Run one file through the same job machinery as the server, in a scratch store."""
     from parley.api.present import message_json, transcript_lines
     from parley.errors import ParleyError
-    from parley.options import parse_options
+    from parley.options.job import parse_options
     from parley.pipeline.decode import probe
     from parley.services import build_models, build_runner, build_services
     from parley.storage import conversations as store
@@ -336,7 +336,7 @@ class _Progress:
 
 
 def _submit(parley: Any, args: argparse.Namespace, extra: list[str]) -> int:
-    from parley.options import parse_options
+    from parley.options.job import parse_options
 
     remote = args.file.startswith(("http://", "https://"))
     source = Path(args.file)

@@ -9,7 +9,8 @@ import time
 import pytest
 
 from parley.errors import BadRequest
-from parley.options import _LANG, parse_metadata_filter
+from parley.options.filters import parse_metadata_filter
+from parley.options.job import _LANG
 from parley.pipeline import sentences
 
 MB = 1 << 20

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from typing import Any
 
 import pytest
 
 from parley.errors import BadRequest
-from parley.options import JobOptions, parse_options
+from parley.options.job import OPTIONS, JobOptions, parse_options
 
 
 def test_booleans_as_json_or_strings() -> None:
@@ -95,3 +98,70 @@ def test_compatibility_extras_are_validated_and_kept() -> None:
     assert options.parent_refs and not options.sentiment
     assert options.features == {"featureList": ["insights", "callScore"]}
     assert options.conversation_type == "sales"
+
+
+def test_the_confidence_message_states_the_range_that_is_checked() -> None:
+    assert parse_options({"confidenceThreshold": ["0.1"]}).confidence_threshold == 0.1
+    for outside in ("-0.1", "1.5"):
+        with pytest.raises(BadRequest) as error:
+            parse_options({"confidenceThreshold": [outside]})
+        assert "between 0.0 and 1.0" in error.value.message
+    schema = OPTIONS["confidenceThreshold"].schema
+    assert (schema["minimum"], schema["maximum"]) == (0, 1)
+
+
+def _accepted(name: str, value: Any) -> bool:
+    try:
+        parse_options({name: [value]})
+    except BadRequest:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("name", sorted(OPTIONS))
+def test_each_option_takes_what_its_published_schema_says(name: str) -> None:
+    """The document's bounds are the parser's: values at a bound pass, past it fail."""
+    schema = OPTIONS[name].schema
+    if schema.get("type") in ("number", "integer"):
+        step = 1 if schema["type"] == "integer" else 0.01
+        assert _accepted(name, schema["minimum"]) and _accepted(name, schema["maximum"])
+        assert not _accepted(name, schema["minimum"] - step)
+        assert not _accepted(name, schema["maximum"] + step)
+    elif "enum" in schema:
+        assert all(_accepted(name, value) for value in schema["enum"])
+        assert not _accepted(name, "none of them")
+    elif schema.get("type") == "string":
+        sample = {"webhookUrl": "https://example.com/hook", "languageCode": "en-US"}.get(name)
+        if sample is None:
+            assert _accepted(name, "x" * schema["maxLength"])
+            assert not _accepted(name, "x" * (schema["maxLength"] + 1))
+        else:
+            assert _accepted(name, sample) and not _accepted(name, ["x" * schema["maxLength"]])
+    elif schema.get("type") == "array":
+        items = [{"customType": "t", "text": "x"}] if "properties" in schema["items"] else ["x"]
+        if name == "trackers":
+            items = [{"name": "t", "vocabulary": ["x"]}]
+        if name == "channelMetadata":
+            items = [{"channel": 1, "speaker": {"name": "A"}}]
+        assert _accepted(name, items * schema["maxItems"])
+        assert not _accepted(name, items * (schema["maxItems"] + 1))
+    elif schema.get("type") == "boolean":
+        assert _accepted(name, True) and not _accepted(name, "maybe")
+    else:
+        assert schema["type"] == "object"
+        assert _accepted(name, {}) and not _accepted(name, [1])
+
+
+def test_language_codes_are_faster_whispers() -> None:
+    from faster_whisper.tokenizer import _LANGUAGE_CODES
+
+    assert all(_accepted("languageCode", code) for code in _LANGUAGE_CODES)
+    assert _accepted("languageCode", "en-US") and not _accepted("languageCode", "xx-YY")
+
+
+def test_importing_the_options_leaves_faster_whisper_unloaded() -> None:
+    """The API imports the options at start; faster-whisper (and ctranslate2) load on the
+    first ``languageCode`` only."""
+    code = "import sys, parley.options; print('faster_whisper' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.strip() == "False", result.stderr

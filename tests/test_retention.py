@@ -13,7 +13,7 @@ from sqlalchemy import func, select, update
 
 from parley import cli
 from parley.config import Settings
-from parley.options import parse_options
+from parley.options.job import parse_options
 from parley.retention import apply_retention
 from parley.services import Services, build_runner, build_services
 from parley.storage import jobs as jobs_store

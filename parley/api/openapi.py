@@ -19,7 +19,8 @@ from typing import Any
 from fastapi import FastAPI, routing
 from fastapi.routing import APIRoute
 
-from parley.options import LIMITS, OPTION_SCHEMAS
+from parley.options.job import OPTION_SCHEMAS
+from parley.options.limits import LIMITS
 
 __all__ = ["ROUTES", "Operation", "build_openapi", "install_openapi", "operations"]
 

@@ -1,6 +1,6 @@
 """The edge for what is not a JSON body: the path, query parameters and headers.
 
-JSON bodies are checked where they are parsed (``parley.options.loads_bounded``); the
+JSON bodies are checked where they are parsed (``parley.options.jsonload.loads_bounded``); the
 rest of a request is checked here, once, before any route runs: a NUL (``%00``) in the
 path, in a query parameter or in a header would reach PostgreSQL (which refuses it with
 a 500) or a log line. Query strings and paths are decoded by the server with invalid

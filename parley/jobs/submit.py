@@ -15,7 +15,7 @@ from parley import ids
 from parley.errors import TooManyJobs
 from parley.jobs.queue import JobQueue
 from parley.jobs.webhook import WebhookDispatcher, status_event
-from parley.options import JobOptions
+from parley.options.job import JobOptions
 from parley.storage import Storage
 from parley.storage import conversations as store
 from parley.storage import jobs as jobs_store

@@ -35,7 +35,7 @@ from parley.insights import ConversationInsights
 from parley.jobs.fetch import fetch_url
 from parley.jobs.webhook import WebhookDispatcher, status_event
 from parley.logs import job_context
-from parley.options import JobOptions
+from parley.options.job import JobOptions
 from parley.outbound import OutboundGuard
 from parley.pipeline.models import Models
 from parley.pipeline.process import (

@@ -19,7 +19,10 @@ from parley.api.params import query_int
 from parley.api.present import conversation_json, member_json, message_json, transcript_lines
 from parley.errors import BadRequest, NotFound
 from parley.insights.redaction import mask
-from parley.options import LIMITS, loads_bounded, parse_datetime, parse_metadata_filter
+from parley.options.dates import parse_datetime
+from parley.options.filters import parse_metadata_filter
+from parley.options.jsonload import loads_bounded
+from parley.options.limits import LIMITS
 from parley.storage import conversations as store
 from parley.storage.models import Conversation, Member
 from parley.transcript import CONTENT_TYPES, render

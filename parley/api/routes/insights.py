@@ -17,7 +17,7 @@ from parley.api.deps import AppId, OptionalJsonObject, ServicesDep
 from parley.api.present import person_json, with_people
 from parley.api.routes.conversations import conversation_of, flag, members_of
 from parley.errors import BadRequest, Conflict, NotFound
-from parley.options import OPTION_FIELDS, parse_options
+from parley.options.job import OPTION_FIELDS, parse_options
 from parley.storage import conversations as store
 from parley.storage import jobs as jobs_store
 

@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from parley.api.deps import AppId, ServicesDep
 from parley.api.params import query_int
 from parley.errors import NotFound
-from parley.options import JobOptions
+from parley.options.job import JobOptions
 from parley.storage import conversations as conversations_store
 from parley.storage import jobs as jobs_store
 from parley.storage.models import Job

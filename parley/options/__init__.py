@@ -1,0 +1,35 @@
+"""What clients send, checked at the edge: job options, bounded JSON, filters, dates.
+
+One module per concept: ``job`` (``JobOptions`` and the one table of Symbl options, each
+with its parser and published schema), ``values`` (the spellings one raw value comes in),
+``jsonload`` (bounded JSON), ``filters`` (the conversation list's filter grammar),
+``dates`` and ``limits`` (the one table of bounds). Import from those; the names below
+are re-exported only so that older imports keep working.
+"""
+
+from parley.options.dates import parse_datetime
+from parley.options.filters import parse_metadata_filter
+from parley.options.job import (
+    OPTION_FIELDS,
+    OPTION_SCHEMAS,
+    ChannelSpeaker,
+    JobOptions,
+    parse_options,
+)
+from parley.options.jsonload import json_depth, loads_bounded
+from parley.options.limits import LIMITS
+from parley.options.values import validate_url
+
+__all__ = [
+    "LIMITS",
+    "OPTION_FIELDS",
+    "OPTION_SCHEMAS",
+    "ChannelSpeaker",
+    "JobOptions",
+    "json_depth",
+    "loads_bounded",
+    "parse_datetime",
+    "parse_metadata_filter",
+    "parse_options",
+    "validate_url",
+]

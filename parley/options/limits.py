@@ -1,0 +1,29 @@
+"""The bounds every option and body field is checked against, in one table.
+
+The parsers (``parley.options.job``), bounded JSON loading, the conversation-list filter,
+the routes and the OpenAPI document all read these numbers, so a bound changes in one place.
+"""
+
+from __future__ import annotations
+
+__all__ = ["LIMITS"]
+
+#: The bounds every option and body field is checked against.
+LIMITS = {
+    "name": 255,  # characters (the column's size)
+    "string": 1024,  # any other free-text option
+    "vocabulary_items": 1000,
+    "vocabulary_chars": 200,
+    "entities": 1000,
+    "trackers": 500,
+    "channels": 32,
+    "metadata_keys": 100,
+    "metadata_value": 128,  # Symbl's metadata rule
+    "json_depth": 32,
+    "int_digits": 100,
+    "timezone_offset": 24 * 60,  # minutes either side of UTC
+    "message_chars": 100_000,
+    "messages_chars": 900_000,  # all messages of one text job (spaCy stops at 1,000,000)
+    "messages": 20_000,
+    "filter_chars": 1024,
+}

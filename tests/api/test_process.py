@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import re
 import threading
+from collections.abc import Callable
 from datetime import datetime
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -206,3 +209,54 @@ def test_text_submission(api: Api) -> None:
         ("Natalia", "natalia@example.com"),
         ("Mike", "mike@example.com"),
     }
+
+
+def _big_text_body() -> bytes:
+    """About 4 MB of JSON: 20,000 messages (the limit), the last of them empty, so the
+    whole body is parsed and checked and then refused (no 900,000-character job runs)."""
+    message = {
+        "payload": {"content": "Let us go over the numbers once more."},
+        "from": {
+            "userId": "first.speaker.of.the.meeting@example.com",
+            "name": "First Speaker Of The Meeting",
+        },
+        "duration": {
+            "startTime": "2020-07-21T16:02:19.010Z",
+            "endTime": "2020-07-21T16:02:25.000Z",
+        },
+    }
+    messages = [message] * 19_999 + [{"payload": {"content": ""}}]
+    return json.dumps({"name": "Big", "messages": messages}).encode()
+
+
+def test_a_big_text_body_is_parsed_off_the_event_loop(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Parsed on the loop, this body held every other request (``/health`` too) for
+    0.55–0.80 s; in the thread pool the loop keeps answering."""
+    from parley.api.routes import bodies, process
+
+    api.token()  # before the spies: only the text request's calls are recorded
+    where: list[str] = []
+
+    def spied(function: Callable[..., Any]) -> Callable[..., Any]:
+        def call(*args: Any) -> Any:
+            try:
+                asyncio.get_running_loop()
+                where.append(f"{function.__name__} on the event loop")
+            except RuntimeError:
+                where.append(f"{function.__name__} in a thread")
+            return function(*args)
+
+        return call
+
+    monkeypatch.setattr(bodies, "loads_bounded", spied(bodies.loads_bounded))
+    monkeypatch.setattr(process, "_text_messages", spied(process._text_messages))
+    body = _big_text_body()
+    assert len(body) > 4_000_000
+    response = api.request(
+        "POST", "/v1/process/text", content=body, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 400, response.text
+    assert "messages[19999].payload.content" in response.json()["message"]
+    assert where == ["loads_bounded in a thread", "_text_messages in a thread"]

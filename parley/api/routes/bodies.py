@@ -12,12 +12,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
 from parley.errors import BadRequest, ParleyError, PayloadTooLarge
-from parley.options import loads_bounded
+from parley.options.jsonload import loads_bounded
 from parley.pipeline.decode import AudioInfo, probe
 from parley.storage.audio import AudioStore, Staged
 from parley.textcheck import parse_capped
 
-__all__ = ["json_object", "json_value", "receive_upload"]
+__all__ = ["json_bytes", "json_object", "json_value", "parse_object", "receive_upload"]
 
 log = logging.getLogger(__name__)
 
@@ -70,20 +70,31 @@ async def _read_limited(request: Request, max_bytes: int) -> bytes:
     return b"".join(chunks)
 
 
-async def json_value(request: Request, *, max_bytes: int | None = None) -> Any:
-    """The JSON body: at most ``max_bytes`` (413), valid JSON with bounded nesting and
-    numbers (400)."""
+async def json_bytes(request: Request, *, max_bytes: int | None = None) -> bytes:
+    """The raw bytes of a JSON body: at most ``max_bytes`` (413), not empty (400). For a
+    route whose body is big enough that parsing it belongs in the thread pool."""
     body = await _read_limited(request, max_bytes or DEFAULT_MAX_JSON_BYTES)
     if not body.strip():
         raise BadRequest("The request body is empty: a JSON body is required.")
-    return loads_bounded(body, "The request body")
+    return body
 
 
-async def json_object(request: Request, *, max_bytes: int | None = None) -> dict[str, Any]:
-    value = await json_value(request, max_bytes=max_bytes)
+def parse_object(body: bytes) -> dict[str, Any]:
+    """``body`` as a JSON object, with bounded nesting and numbers (400)."""
+    value = loads_bounded(body, "The request body")
     if not isinstance(value, dict):
         raise BadRequest("The request body must be a JSON object.")
     return value
+
+
+async def json_value(request: Request, *, max_bytes: int | None = None) -> Any:
+    """The JSON body: at most ``max_bytes`` (413), valid JSON with bounded nesting and
+    numbers (400)."""
+    return loads_bounded(await json_bytes(request, max_bytes=max_bytes), "The request body")
+
+
+async def json_object(request: Request, *, max_bytes: int | None = None) -> dict[str, Any]:
+    return parse_object(await json_bytes(request, max_bytes=max_bytes))
 
 
 async def receive_upload(

@@ -107,6 +107,10 @@ def text_body(lines: list[tuple[str, str | None, str, str]], day: str) -> dict[s
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _NUM = re.compile(r"(?<![0-9])[1-9][0-9]{15}(?![0-9])")
+#: when a row was written: wall clock even when it falls inside a conversation's span
+_RECORD_TIME = re.compile(
+    r'("(?:createdAt|updatedAt|createdOn|updatedOn|nextAttemptAt)":)"[0-9T:.-]+Z"'
+)
 _EVENT = re.compile(r"msg_[0-9a-f]{32}")
 _ISO = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?Z")
 _EPOCH = re.compile(r'("(?:exp|iat|expiresAt)":)([0-9]{10})(?![0-9])')
@@ -162,6 +166,7 @@ class Normaliser:
         out = _EVENT.sub(named("event"), out)
         out = _UUID.sub(named("uuid"), out)
         out = _NUM.sub(named("id"), out)
+        out = _RECORD_TIME.sub(lambda m: f'{m.group(1)}"<wallclock>"', out)
         out = _ISO.sub(lambda m: self._time(m.group(0)), out)
         out = _EPOCH.sub(lambda m: f'{m.group(1)}"<epoch>"', out)
         return _EXPIRES_IN.sub(lambda m: f'{m.group(1)}"<seconds>"', out)
@@ -455,7 +460,11 @@ def audio_conversations(s: Session, testdata: Path) -> None:
         "submit",
         "POST",
         "/v1/process/audio",
-        params={"enableSpeakerDiarization": "true", "diarizationSpeakerCount": "2"},
+        params={
+            "name": "Diarized sample",
+            "enableSpeakerDiarization": "true",
+            "diarizationSpeakerCount": "2",
+        },
         content=sample.read_bytes(),
         headers={"Content-Type": "audio/wav"},
         expect=201,
@@ -474,6 +483,7 @@ def audio_conversations(s: Session, testdata: Path) -> None:
         "POST",
         "/v1/process/audio",
         params={
+            "name": "Stereo sample",
             "enableSeparateRecognitionPerChannel": "true",
             "channelMetadata": json.dumps(channels),
         },

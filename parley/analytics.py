@@ -9,7 +9,7 @@ talk + listen = the conversation's total talk time (as in Symbl's example).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 __all__ = ["Span", "analytics"]
@@ -61,9 +61,11 @@ def _pct(part: float, whole: float) -> float:
 
 
 def analytics(
-    spans: Sequence[Span], members: Sequence[dict[str, str | None]], duration: float
+    spans: Sequence[Span], members: Sequence[Mapping[str, str | None]], duration: float
 ) -> dict[str, object]:
-    """Symbl's analytics body. ``members`` are ``{"id", "name", "userId"?}`` dicts."""
+    """Symbl's analytics body. ``members`` are the people as the body shows them (Symbl's
+    ``{"id", "name", "userId"}``), copied as they are; one without ``id`` gathers the spans
+    of no known member (the unknown speaker)."""
     by_member: dict[str | None, list[Interval]] = {}
     words: dict[str | None, int] = {}
     for span in spans:
@@ -98,24 +100,23 @@ def analytics(
     ]
     result_members = []
     for member in members:
-        mid = member["id"]
+        mid = member.get("id")
         own = talk.get(mid, [])
         seconds = _length(own)
         listen = total_talk - seconds
         overlapping = []
         overlap_seconds = 0.0
         for other in members:
-            if other["id"] == mid:
+            if other.get("id") == mid:
                 continue
-            shared = _length(_intersect(own, talk.get(other["id"], [])))
+            shared = _length(_intersect(own, talk.get(other.get("id"), [])))
             if shared > 0:
                 overlap_seconds += shared
-                both = seconds + _length(talk.get(other["id"], []))
+                both = seconds + _length(talk.get(other.get("id"), []))
                 overlapping.append(
-                    {k: v for k, v in other.items() if v is not None}
-                    | {"percent": _pct(shared, both), "seconds": round(shared, 3)}
+                    dict(other) | {"percent": _pct(shared, both), "seconds": round(shared, 3)}
                 )
-        body: dict[str, object] = {k: v for k, v in member.items() if v is not None}
+        body: dict[str, object] = dict(member)
         body |= {
             "pace": {"wpm": round(words.get(mid, 0) / (seconds / 60)) if seconds > 0 else 0},
             "talkTime": {"percentage": _pct(seconds, total_talk), "seconds": round(seconds, 3)},

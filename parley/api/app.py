@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from parley import __version__
 from parley.api.errors import install_error_handlers
 from parley.api.headers import SecurityHeaders
-from parley.api.openapi import install_openapi
+from parley.api.openapi import install_openapi, operation_id
 from parley.api.params import install as install_edge_checks
 from parley.api.routes import (
     auth,
@@ -47,7 +47,12 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
 
     docs, redoc = ("/docs", "/redoc") if settings.api_docs else (None, None)
     app = FastAPI(
-        title="Parley", version=__version__, lifespan=lifespan, docs_url=docs, redoc_url=redoc
+        title="Parley",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url=docs,
+        redoc_url=redoc,
+        generate_unique_id_function=operation_id,
     )
     install_error_handlers(app)
     install_edge_checks(app)  # NUL in path/query/headers → 400; safe JSON responses

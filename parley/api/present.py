@@ -8,6 +8,7 @@ from typing import Any
 from parley.storage.models import Conversation, Member, Message
 from parley.times import iso
 from parley.transcript import Line
+from parley.wire.people import person_json
 
 __all__ = [
     "at",
@@ -26,17 +27,9 @@ def at(conversation: Conversation, seconds: float) -> str:
     return iso(conversation.start_time + timedelta(seconds=seconds))
 
 
-def person_json(member: Member, email_key: str = "email") -> dict[str, Any]:
-    """A member as Symbl shows a person: ``{"id", "name"}`` plus its e-mail under
-    ``email_key`` when known (``email`` for members and assignees, ``userId`` in ``from``)."""
-    body: dict[str, Any] = {"id": member.id, "name": member.name}
-    if member.email:
-        body[email_key] = member.email
-    return body
-
-
 def member_json(member: Member) -> dict[str, Any]:
-    return person_json(member)
+    """A member as the members list and a message's ``from`` show it."""
+    return person_json(member, "member")
 
 
 def conversation_json(conversation: Conversation, members: list[Member]) -> dict[str, Any]:
@@ -105,10 +98,10 @@ def with_people(items: list[dict[str, Any]], members: dict[str, Member]) -> list
     result = []
     for item in items:
         item = dict(item)
-        for key, email_key in (("from", "userId"), ("assignee", "email")):
-            ref = item.get(key)
+        for role in ("from", "assignee"):
+            ref = item.get(role)
             if isinstance(ref, dict) and ref.get("id") in members:
-                item[key] = person_json(members[ref["id"]], email_key)
+                item[role] = person_json(members[ref["id"]], role)
         result.append(item)
     return result
 

@@ -354,7 +354,9 @@ OPTIONS: dict[str, Option] = {
         },
     ),
     "metadata": Option(
-        "metadata", _metadata, {"type": "object", "maxProperties": LIMITS["metadata_keys"]}
+        "metadata",
+        _metadata,
+        {"type": "object", "maxProperties": LIMITS["metadata_keys"], "additionalProperties": True},
     ),
     "parentRefs": Option("parent_refs", boolean, _BOOL),
     "sentiment": Option("sentiment", boolean, _BOOL),

@@ -10,7 +10,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 
+from parley import wire
 from parley.api.deps import ServicesDep, json_limited
+from parley.api.openapi import doc, errors
 from parley.errors import BadRequest
 
 router = APIRouter(tags=["auth"])
@@ -19,7 +21,13 @@ MAX_BODY = 16 * 1024
 MAX_FIELD = 1024
 
 
-@router.post("/oauth2/token:generate")
+@router.post(
+    "/oauth2/token:generate",
+    response_model=wire.TokenResponse,
+    response_model_exclude_unset=True,
+    responses=errors(401, 413, 429),
+    openapi_extra=doc(body=wire.TokenRequest),
+)
 def generate_token(
     request: Request,
     services: ServicesDep,

@@ -14,7 +14,9 @@ from fastapi import APIRouter, Request
 from sqlalchemy.orm import Session
 
 from parley import conversations as service
+from parley import wire
 from parley.api.deps import AppId, JsonObject, ServicesDep
+from parley.api.openapi import doc, errors, query
 from parley.api.params import query_int
 from parley.api.present import conversation_json, member_json, message_json, transcript_lines
 from parley.errors import BadRequest, NotFound
@@ -49,7 +51,31 @@ def _time(name: str, value: str | None) -> datetime | None:
     return parse_datetime(name, value) if value else None
 
 
-@router.get("")
+_BOOL = {"type": "boolean"}
+_LIST_QUERY = [
+    query("limit", {"type": "integer", "minimum": 0, "maximum": 65536}),
+    query("offset", {"type": "integer", "minimum": 0, "maximum": 2**31}),
+    query("order", {"type": "string", "enum": ["asc", "desc"]}),
+    query("sort", {"type": "string", "enum": ["conversation.startTime", "conversation.name"]}),
+    query("startTime", {"type": "string", "format": "date-time"}),
+    query("endTime", {"type": "string", "format": "date-time"}),
+    query(
+        "filter",
+        {"type": "string", "maxLength": LIMITS["filter_chars"]},
+        "conversation.metadata.key==value, at most two joined by `and` or `;`",
+    ),
+    query("query", {"type": "string"}, "Parley extension: search names and words said"),
+]
+_TRANSCRIPT_TYPES = {"type": "string", "enum": list(CONTENT_TYPES)}
+
+
+@router.get(
+    "",
+    response_model=wire.ConversationList,
+    response_model_exclude_unset=True,
+    responses=errors(),
+    openapi_extra=doc(params=_LIST_QUERY),
+)
 def list_conversations(request: Request, app_id: AppId, services: ServicesDep) -> dict[str, Any]:
     if "query" in request.query_params:
         return _search(request, app_id, services)
@@ -108,7 +134,12 @@ def _search(request: Request, app_id: str, services: ServicesDep) -> dict[str, A
         return {"conversations": found}
 
 
-@router.get("/{conversation_id}")
+@router.get(
+    "/{conversation_id}",
+    response_model=wire.Conversation,
+    response_model_exclude_unset=True,
+    responses=errors(404),
+)
 def get_conversation(conversation_id: str, app_id: AppId, services: ServicesDep) -> dict[str, Any]:
     with services.storage.session() as session:
         conversation = conversation_of(session, app_id, conversation_id)
@@ -116,7 +147,13 @@ def get_conversation(conversation_id: str, app_id: AppId, services: ServicesDep)
         return conversation_json(conversation, members)
 
 
-@router.put("/{conversation_id}")
+@router.put(
+    "/{conversation_id}",
+    response_model=wire.ConversationUpdated,
+    response_model_exclude_unset=True,
+    responses=errors(404, 413),
+    openapi_extra=doc(body=wire.MetadataUpdate),
+)
 def update_conversation(
     conversation_id: str, body: JsonObject, app_id: AppId, services: ServicesDep
 ) -> dict[str, Any]:
@@ -132,7 +169,12 @@ def update_conversation(
         return {"id": conversation.id, "metadata": conversation.meta}
 
 
-@router.delete("/{conversation_id}")
+@router.delete(
+    "/{conversation_id}",
+    response_model=wire.Info,
+    response_model_exclude_unset=True,
+    responses=errors(404),
+)
 def delete_conversation(
     conversation_id: str, app_id: AppId, services: ServicesDep
 ) -> dict[str, str]:
@@ -163,7 +205,20 @@ def _exclude(request: Request) -> list[str]:
     return result
 
 
-@router.get("/{conversation_id}/messages")
+@router.get(
+    "/{conversation_id}/messages",
+    response_model=wire.MessageList,
+    response_model_exclude_unset=True,
+    responses=errors(404),
+    openapi_extra=doc(
+        params=[
+            query("verbose", _BOOL),
+            query("sentiment", _BOOL),
+            query("redact", _BOOL),
+            query("exclude", {"type": "string"}, "entity types not to redact, JSON or commas"),
+        ]
+    ),
+)
 def get_messages(
     conversation_id: str, request: Request, app_id: AppId, services: ServicesDep
 ) -> dict[str, Any]:
@@ -197,7 +252,12 @@ def get_messages(
         }
 
 
-@router.get("/{conversation_id}/members")
+@router.get(
+    "/{conversation_id}/members",
+    response_model=wire.MemberList,
+    response_model_exclude_unset=True,
+    responses=errors(404),
+)
 def get_members(conversation_id: str, app_id: AppId, services: ServicesDep) -> dict[str, Any]:
     with services.storage.session() as session:
         conversation = conversation_of(session, app_id, conversation_id)
@@ -209,7 +269,13 @@ def get_members(conversation_id: str, app_id: AppId, services: ServicesDep) -> d
         }
 
 
-@router.put("/{conversation_id}/members/{member_id}")
+@router.put(
+    "/{conversation_id}/members/{member_id}",
+    response_model=wire.Info,
+    response_model_exclude_unset=True,
+    responses=errors(404, 413),
+    openapi_extra=doc(body=wire.MemberUpdate),
+)
 def update_member(
     conversation_id: str, member_id: str, body: JsonObject, app_id: AppId, services: ServicesDep
 ) -> dict[str, str]:
@@ -248,7 +314,13 @@ def _offset(event: dict[str, Any], where: str) -> float:
     return float(seconds) + float(nanos) / 1e9
 
 
-@router.put("/{conversation_id}/speakers")
+@router.put(
+    "/{conversation_id}/speakers",
+    response_model=wire.Info,
+    response_model_exclude_unset=True,
+    responses=errors(404, 413),
+    openapi_extra=doc(body=wire.SpeakerEvents),
+)
 def speaker_events(
     conversation_id: str, body: JsonObject, app_id: AppId, services: ServicesDep
 ) -> dict[str, str]:
@@ -316,14 +388,32 @@ def _transcript(
     return {"transcript": {"payload": payload, "contentType": content_type}}
 
 
-@router.post("/{conversation_id}/transcript")
+@router.post(
+    "/{conversation_id}/transcript",
+    response_model=wire.Transcript,
+    response_model_exclude_unset=True,
+    responses=errors(404, 413),
+    openapi_extra=doc(body=wire.TranscriptRequest),
+)
 def post_transcript(
     conversation_id: str, body: JsonObject, app_id: AppId, services: ServicesDep
 ) -> dict[str, Any]:
     return _transcript(conversation_id, body, app_id, services)
 
 
-@router.get("/{conversation_id}/transcript")
+@router.get(
+    "/{conversation_id}/transcript",
+    response_model=wire.Transcript,
+    response_model_exclude_unset=True,
+    responses=errors(404),
+    openapi_extra=doc(
+        params=[
+            query("contentType", _TRANSCRIPT_TYPES),
+            query("createParagraphs", _BOOL),
+            query("showSpeakerSeparation", _BOOL),
+        ]
+    ),
+)
 def get_transcript(
     conversation_id: str, request: Request, app_id: AppId, services: ServicesDep
 ) -> dict[str, Any]:

@@ -21,7 +21,9 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from parley import conversations as service
+from parley import wire
 from parley.api.deps import AppId, ServicesDep
+from parley.api.openapi import doc, errors
 from parley.api.present import member_json, message_json, with_people
 from parley.api.routes import conversations, insights
 from parley.api.routes.bodies import json_object
@@ -100,7 +102,13 @@ def _options(body: dict[str, Any]) -> dict[str, Any]:
     return options | {"expiresIn": expires_in}
 
 
-@router.post("/v1/conversations/{conversation_id}/experiences")
+@router.post(
+    "/v1/conversations/{conversation_id}/experiences",
+    response_model=wire.Experience,
+    response_model_exclude_unset=True,
+    responses=errors(404, 413),
+    openapi_extra=doc(body=wire.ExperienceRequest),
+)
 async def create_experience(
     conversation_id: str, request: Request, app_id: AppId, services: ServicesDep
 ) -> dict[str, str]:

@@ -12,16 +12,20 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from parley import conversations as service
+from parley import wire
 from parley.analytics import Span, analytics
 from parley.api.deps import AppId, OptionalJsonObject, ServicesDep
-from parley.api.present import person_json, with_people
+from parley.api.openapi import doc, errors, query
+from parley.api.present import with_people
 from parley.api.routes.conversations import conversation_of, flag, members_of
 from parley.errors import BadRequest, Conflict, NotFound
 from parley.options.job import OPTION_FIELDS, parse_options
 from parley.storage import conversations as store
 from parley.storage import jobs as jobs_store
+from parley.wire.people import person_json
 
 router = APIRouter(prefix="/v1/conversations", tags=["insights"])
+_TOPIC_FLAGS = ("sentiment", "parentRefs", "refresh")
 
 
 def _insights(
@@ -38,17 +42,32 @@ def _busy(services: ServicesDep, conversation_id: str) -> bool:
         return jobs_store.active_in_conversation(session=session, conversation_id=conversation_id)
 
 
-@router.get("/{conversation_id}/questions")
+@router.get(
+    "/{conversation_id}/questions",
+    response_model=wire.QuestionList,
+    response_model_exclude_unset=True,
+    responses=errors(404),
+)
 def get_questions(conversation_id: str, app_id: AppId, services: ServicesDep) -> dict[str, Any]:
     return {"questions": _insights(services, app_id, conversation_id, "questions")}
 
 
-@router.get("/{conversation_id}/action-items")
+@router.get(
+    "/{conversation_id}/action-items",
+    response_model=wire.ActionItemList,
+    response_model_exclude_unset=True,
+    responses=errors(404),
+)
 def get_action_items(conversation_id: str, app_id: AppId, services: ServicesDep) -> dict[str, Any]:
     return {"actionItems": _insights(services, app_id, conversation_id, "action_items")}
 
 
-@router.get("/{conversation_id}/comprehensive/action-items")
+@router.get(
+    "/{conversation_id}/comprehensive/action-items",
+    response_model=wire.ComprehensiveActionItemList,
+    response_model_exclude_unset=True,
+    responses=errors(404),
+)
 def get_comprehensive_action_items(
     conversation_id: str, app_id: AppId, services: ServicesDep
 ) -> dict[str, Any]:
@@ -62,12 +81,22 @@ def get_comprehensive_action_items(
     }
 
 
-@router.get("/{conversation_id}/follow-ups")
+@router.get(
+    "/{conversation_id}/follow-ups",
+    response_model=wire.FollowUpList,
+    response_model_exclude_unset=True,
+    responses=errors(404),
+)
 def get_follow_ups(conversation_id: str, app_id: AppId, services: ServicesDep) -> dict[str, Any]:
     return {"followUps": _insights(services, app_id, conversation_id, "follow_ups")}
 
 
-@router.get("/{conversation_id}/insights")
+@router.get(
+    "/{conversation_id}/insights",
+    response_model=wire.InsightList,
+    response_model_exclude_unset=True,
+    responses=errors(404),
+)
 def get_all_insights(conversation_id: str, app_id: AppId, services: ServicesDep) -> dict[str, Any]:
     items: list[dict[str, Any]] = []
     for kind in ("action_items", "questions", "follow_ups"):
@@ -75,7 +104,12 @@ def get_all_insights(conversation_id: str, app_id: AppId, services: ServicesDep)
     return {"insights": items}
 
 
-@router.get("/{conversation_id}/intents")
+@router.get(
+    "/{conversation_id}/intents",
+    response_model=wire.IntentList,
+    response_model_exclude_unset=True,
+    responses=errors(404),
+)
 def get_intents(conversation_id: str, app_id: AppId, services: ServicesDep) -> dict[str, Any]:
     with services.storage.session() as session:
         conversation_of(session, app_id, conversation_id)
@@ -96,7 +130,13 @@ _INSIGHT_OPTIONS = (
 )
 
 
-@router.post("/{conversation_id}/refresh")
+@router.post(
+    "/{conversation_id}/refresh",
+    response_model=wire.Refreshed,
+    response_model_exclude_unset=True,
+    responses=errors(404, 409, 413),
+    openapi_extra=doc(body=wire.RefreshRequest, body_required=False),
+)
 def refresh_insights(
     conversation_id: str, body: OptionalJsonObject, app_id: AppId, services: ServicesDep
 ) -> dict[str, Any]:
@@ -123,7 +163,13 @@ def refresh_insights(
     return {"conversationId": conversation_id, "refreshed": list(service.INSIGHT_KINDS)}
 
 
-@router.get("/{conversation_id}/topics")
+@router.get(
+    "/{conversation_id}/topics",
+    response_model=wire.TopicList,
+    response_model_exclude_unset=True,
+    responses=errors(404),
+    openapi_extra=doc(params=[query(k, {"type": "boolean"}) for k in _TOPIC_FLAGS]),
+)
 def get_topics(
     conversation_id: str, request: Request, app_id: AppId, services: ServicesDep
 ) -> dict[str, Any]:
@@ -147,21 +193,48 @@ def get_topics(
     return {"topics": shaped}
 
 
-@router.get("/{conversation_id}/entities")
+@router.get(
+    "/{conversation_id}/entities",
+    response_model=wire.EntityList,
+    response_model_exclude_unset=True,
+    responses=errors(404),
+)
 def get_entities(conversation_id: str, app_id: AppId, services: ServicesDep) -> dict[str, Any]:
     return {"entities": _insights(services, app_id, conversation_id, "entities")}
 
 
-@router.get("/{conversation_id}/trackers")
-@router.get("/{conversation_id}/trackers-detected")
+@router.get(
+    "/{conversation_id}/trackers",
+    response_model=list[wire.TrackerMatch],
+    response_model_exclude_unset=True,
+    responses=errors(404),
+)
+@router.get(
+    "/{conversation_id}/trackers-detected",
+    response_model=list[wire.TrackerMatch],
+    response_model_exclude_unset=True,
+    responses=errors(404),
+)
 def get_trackers(
     conversation_id: str, app_id: AppId, services: ServicesDep
 ) -> list[dict[str, Any]]:
     return _insights(services, app_id, conversation_id, "trackers")
 
 
-@router.get("/{conversation_id}/summary")
-@router.post("/{conversation_id}/summary")
+@router.get(
+    "/{conversation_id}/summary",
+    response_model=wire.SummaryList,
+    response_model_exclude_unset=True,
+    responses=errors(404),
+    openapi_extra=doc(params=[query("refresh", {"type": "boolean"})]),
+)
+@router.post(
+    "/{conversation_id}/summary",
+    response_model=wire.SummaryList,
+    response_model_exclude_unset=True,
+    responses=errors(404),
+    openapi_extra=doc(params=[query("refresh", {"type": "boolean"})]),
+)
 def get_summary(
     conversation_id: str, request: Request, app_id: AppId, services: ServicesDep
 ) -> dict[str, Any]:
@@ -180,7 +253,12 @@ def get_summary(
         return {"summary": with_people(summary, members_of(session, conversation.id))}
 
 
-@router.get("/{conversation_id}/analytics")
+@router.get(
+    "/{conversation_id}/analytics",
+    response_model=wire.Analytics,
+    response_model_exclude_unset=True,
+    responses=errors(404),
+)
 def get_analytics(conversation_id: str, app_id: AppId, services: ServicesDep) -> dict[str, Any]:
     with services.storage.session() as session:
         conversation = conversation_of(session, app_id, conversation_id)
@@ -198,9 +276,7 @@ def get_analytics(conversation_id: str, app_id: AppId, services: ServicesDep) ->
                         words=len(message.text.split()),
                     )
                 )
-        people: list[dict[str, Any]] = [
-            {**person_json(m, "userId"), "userId": m.email} for m in members
-        ]
+        people = [person_json(m, "from") for m in members]
         if any(s.member_id is None for s in spans):
-            people.append({"id": None, "name": "Unknown Speaker", "userId": None})
+            people.append({"name": "Unknown Speaker"})
         return analytics(spans, people, conversation.duration)

@@ -11,7 +11,9 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from parley import wire
 from parley.api.deps import AppId, ServicesDep
+from parley.api.openapi import doc, errors, query
 from parley.api.params import query_int
 from parley.errors import NotFound
 from parley.options.job import JobOptions
@@ -42,7 +44,12 @@ def _job_json(job: Job, *, details: bool = False) -> dict[str, Any]:
     return body
 
 
-@router.get("/v1/job/{job_id}")
+@router.get(
+    "/v1/job/{job_id}",
+    response_model=wire.Job,
+    response_model_exclude_unset=True,
+    responses=errors(404),
+)
 async def get_job(job_id: str, app_id: AppId, services: ServicesDep) -> dict[str, Any]:
     """The status poll, the API's hottest route: on SQLite it reads on the event loop
     (see ``Storage.loop_session``), else in the thread pool."""
@@ -72,7 +79,13 @@ def _job_status(
         return body
 
 
-@router.get("/v1/jobs")
+@router.get(
+    "/v1/jobs",
+    response_model=wire.JobList,
+    response_model_exclude_unset=True,
+    responses=errors(),
+    openapi_extra=doc(params=[query("limit", {"type": "integer", "minimum": 1, "maximum": 1000})]),
+)
 def list_jobs(request: Request, app_id: AppId, services: ServicesDep) -> dict[str, Any]:
     """Parley extension: the app's recent jobs, newest first (``limit``, default 50)."""
     limit = query_int(request, "limit", 50, 1, 1000)

@@ -12,7 +12,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 
+from parley import wire
 from parley.api.deps import AppId, ServicesDep, json_limited
+from parley.api.openapi import doc, errors, query, ref
 from parley.errors import BadRequest
 from parley.storage import trackers as store
 from parley.storage.models import Tracker
@@ -21,6 +23,7 @@ from parley.times import iso
 router = APIRouter(prefix="/v1/manage", tags=["management"])
 
 MAX_BODY = 1024 * 1024
+_ARRAY_OF_TRACKERS = {"type": "array", "minItems": 1, "items": ref(wire.TrackerBody)}
 #: A JSON body of at most 1 MB (413 beyond).
 Body = Annotated[Any, Depends(json_limited(MAX_BODY))]
 
@@ -84,12 +87,27 @@ def _create(services: ServicesDep, app_id: str, items: list[dict[str, Any]]) -> 
         return store.create_trackers(session=session, app_id=app_id, items=items)
 
 
-@router.post("/tracker")
+@router.post(
+    "/tracker",
+    response_model=wire.TrackerEnvelope,
+    response_model_exclude_unset=True,
+    responses=errors(409, 413, 429),
+    openapi_extra=doc(body=wire.TrackerBody),
+)
 def create_tracker(body: Body, app_id: AppId, services: ServicesDep) -> dict[str, Any]:
     return {"tracker": tracker_json(_create(services, app_id, [_validated(body)])[0])}
 
 
-@router.post("/trackers")
+@router.post(
+    "/trackers",
+    response_model=wire.TrackerEnvelope | wire.TrackerList,
+    response_model_exclude_unset=True,
+    responses=errors(409, 413, 429),
+    openapi_extra=doc(
+        body=wire.TrackerBody,
+        body_schema={"oneOf": [ref(wire.TrackerBody), _ARRAY_OF_TRACKERS]},
+    ),
+)
 def create_trackers(body: Body, app_id: AppId, services: ServicesDep) -> dict[str, Any]:
     if isinstance(body, list):
         return _bulk(body, app_id, services)
@@ -103,14 +121,26 @@ def _bulk(body: list[Any], app_id: str, services: ServicesDep) -> dict[str, Any]
     return {"trackers": [tracker_json(t) for t in _create(services, app_id, items)]}
 
 
-@router.post("/trackers/bulk")
+@router.post(
+    "/trackers/bulk",
+    response_model=wire.TrackerList,
+    response_model_exclude_unset=True,
+    responses=errors(409, 413, 429),
+    openapi_extra=doc(body=wire.TrackerBody, body_schema=_ARRAY_OF_TRACKERS),
+)
 def create_trackers_bulk(body: Body, app_id: AppId, services: ServicesDep) -> dict[str, Any]:
     if not isinstance(body, list):
         raise BadRequest("The request body must be an array of trackers.")
     return _bulk(body, app_id, services)
 
 
-@router.get("/trackers")
+@router.get(
+    "/trackers",
+    response_model=wire.TrackerList,
+    response_model_exclude_unset=True,
+    responses=errors(),
+    openapi_extra=doc(params=[query("name", {"type": "string"})]),
+)
 def list_trackers(request: Request, app_id: AppId, services: ServicesDep) -> dict[str, Any]:
     name = request.query_params.get("name")
     with services.storage.session() as session:
@@ -118,16 +148,38 @@ def list_trackers(request: Request, app_id: AppId, services: ServicesDep) -> dic
         return {"trackers": [tracker_json(t) for t in trackers]}
 
 
-@router.get("/tracker/{tracker_id}")
-@router.get("/trackers/{tracker_id}")
+@router.get(
+    "/tracker/{tracker_id}",
+    response_model=wire.TrackerEnvelope,
+    response_model_exclude_unset=True,
+    responses=errors(404),
+)
+@router.get(
+    "/trackers/{tracker_id}",
+    response_model=wire.TrackerEnvelope,
+    response_model_exclude_unset=True,
+    responses=errors(404),
+)
 def get_tracker(tracker_id: str, app_id: AppId, services: ServicesDep) -> dict[str, Any]:
     with services.storage.session() as session:
         tracker = store.get_tracker(session=session, app_id=app_id, tracker_id=tracker_id)
         return {"tracker": tracker_json(tracker)}
 
 
-@router.put("/tracker/{tracker_id}")
-@router.put("/trackers/{tracker_id}")
+@router.put(
+    "/tracker/{tracker_id}",
+    response_model=wire.TrackerEnvelope,
+    response_model_exclude_unset=True,
+    responses=errors(404, 409, 413, 429),
+    openapi_extra=doc(body=wire.TrackerBody),
+)
+@router.put(
+    "/trackers/{tracker_id}",
+    response_model=wire.TrackerEnvelope,
+    response_model_exclude_unset=True,
+    responses=errors(404, 409, 413, 429),
+    openapi_extra=doc(body=wire.TrackerBody),
+)
 def update_tracker(
     tracker_id: str, body: Body, app_id: AppId, services: ServicesDep
 ) -> dict[str, Any]:
@@ -185,7 +237,16 @@ def _patched(current: dict[str, Any], ops: Any) -> dict[str, Any]:
     return current
 
 
-@router.patch("/trackers/{tracker_id}")
+@router.patch(
+    "/trackers/{tracker_id}",
+    response_model=wire.TrackerEnvelope,
+    response_model_exclude_unset=True,
+    responses=errors(404, 409, 413, 429),
+    openapi_extra=doc(
+        body=wire.PatchOperation,
+        body_schema={"type": "array", "minItems": 1, "items": ref(wire.PatchOperation)},
+    ),
+)
 def patch_tracker(
     tracker_id: str, body: Body, app_id: AppId, services: ServicesDep
 ) -> dict[str, Any]:
@@ -199,8 +260,18 @@ def patch_tracker(
         }
 
 
-@router.delete("/tracker/{tracker_id}")
-@router.delete("/trackers/{tracker_id}")
+@router.delete(
+    "/tracker/{tracker_id}",
+    response_model=wire.Deleted,
+    response_model_exclude_unset=True,
+    responses=errors(404),
+)
+@router.delete(
+    "/trackers/{tracker_id}",
+    response_model=wire.Deleted,
+    response_model_exclude_unset=True,
+    responses=errors(404),
+)
 def delete_tracker(tracker_id: str, app_id: AppId, services: ServicesDep) -> dict[str, Any]:
     with services.storage.session() as session:
         session.delete(store.get_tracker(session=session, app_id=app_id, tracker_id=tracker_id))

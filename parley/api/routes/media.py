@@ -15,7 +15,9 @@ from typing import IO, Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
+from parley import wire
 from parley.api.deps import AppId, ServicesDep
+from parley.api.openapi import errors
 from parley.errors import NotFound
 from parley.storage import conversations as store
 from parley.storage.audio import AudioStore
@@ -28,6 +30,10 @@ router = APIRouter(prefix="/v1/conversations", tags=["media"])
 
 NO_MEDIA = "No stored audio for this conversation and job."
 _CHUNK = 256 * 1024
+_MEDIA = {
+    t: {"schema": {"type": "string", "format": "binary"}}
+    for t in ("audio/*", "video/*", "application/octet-stream")
+}
 _RANGE = re.compile(r"^bytes=([0-9]*)-([0-9]*)$")  # ASCII digits only, not \d
 
 
@@ -116,13 +122,32 @@ def _files(services: ServicesDep, app_id: str, conversation_id: str) -> list[Med
         )
 
 
-@router.get("/{conversation_id}/media")
+@router.get(
+    "/{conversation_id}/media",
+    response_model=wire.MediaList,
+    response_model_exclude_unset=True,
+    responses=errors(404),
+)
 def list_media(conversation_id: str, app_id: AppId, services: ServicesDep) -> dict[str, Any]:
     files = _files(services, app_id, conversation_id)
     return media_json(files, f"/v1/conversations/{conversation_id}/media/{{}}")
 
 
-@router.get("/{conversation_id}/media/{job_id}")
+@router.get(
+    "/{conversation_id}/media/{job_id}",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The whole file.",
+            "content": _MEDIA,
+        },
+        206: {
+            "description": "The requested byte range.",
+            "content": _MEDIA,
+        },
+        **errors(404, 416),
+    },
+)
 def get_media(
     conversation_id: str, job_id: str, request: Request, app_id: AppId, services: ServicesDep
 ) -> Response:

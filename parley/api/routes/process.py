@@ -13,10 +13,12 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
+from parley import wire
 from parley.api.deps import AppId, ServicesDep
+from parley.api.openapi import doc, errors, option_query
 from parley.api.routes.bodies import json_bytes, json_object, parse_object, receive_upload
 from parley.errors import BadRequest
 from parley.jobs.submit import Submission
@@ -65,16 +67,14 @@ def _check_targets(services: ServicesDep, options: JobOptions, url: str | None =
         guard.check_literal("webhookUrl", options.webhook_url)
 
 
-def _created(submission: Submission) -> JSONResponse:
-    return JSONResponse(
-        {"conversationId": submission.conversation_id, "jobId": submission.job_id},
-        status_code=201,
-    )
+def _created(submission: Submission) -> dict[str, str]:
+    """The 201 answer (``wire.Submitted``)."""
+    return {"conversationId": submission.conversation_id, "jobId": submission.job_id}
 
 
 async def _submit_file(
     request: Request, app_id: str, services: ServicesDep, kind: str, conversation_id: str | None
-) -> JSONResponse:
+) -> dict[str, str]:
     _check_content_type(kind, request.headers.get("content-type"))
     options = parse_options(_query(request))
     _check_targets(services, options)
@@ -106,7 +106,7 @@ async def _submit_file(
 
 async def _submit_url(
     request: Request, app_id: str, services: ServicesDep, kind: str, conversation_id: str | None
-) -> JSONResponse:
+) -> dict[str, str]:
     body = await json_object(request)
     if "url" not in body:
         raise BadRequest('"url" is required')
@@ -197,7 +197,7 @@ def _parse_text(
 
 async def _submit_text(
     request: Request, app_id: str, services: ServicesDep, conversation_id: str | None
-) -> JSONResponse:
+) -> dict[str, str]:
     body = await json_bytes(request, max_bytes=MAX_TEXT_BODY)
     messages, start, options = await run_in_threadpool(_parse_text, body, _query(request))
     _check_targets(services, options)
@@ -215,20 +215,20 @@ async def _submit_text(
     return _created(submission)
 
 
-def _route(submit: Callable[..., Awaitable[JSONResponse]], kind: str, append: bool) -> Any:
+def _route(submit: Callable[..., Awaitable[dict[str, str]]], kind: str, append: bool) -> Any:
     """One endpoint function: FastAPI reads its signature for the dependencies."""
     if append:
 
         async def endpoint(
             conversation_id: str, request: Request, app_id: AppId, services: ServicesDep
-        ) -> JSONResponse:
+        ) -> dict[str, str]:
             return await submit(request, app_id, services, kind, conversation_id)
 
     else:
 
         async def endpoint(  # type: ignore[misc]
             request: Request, app_id: AppId, services: ServicesDep
-        ) -> JSONResponse:
+        ) -> dict[str, str]:
             return await submit(request, app_id, services, kind, None)
 
     endpoint.__name__ = f"{'put' if append else 'post'}_{kind}_{submit.__name__.strip('_')}"
@@ -237,20 +237,40 @@ def _route(submit: Callable[..., Awaitable[JSONResponse]], kind: str, append: bo
 
 async def _submit_text_kind(
     request: Request, app_id: str, services: ServicesDep, kind: str, conversation_id: str | None
-) -> JSONResponse:
+) -> dict[str, str]:
     return await _submit_text(request, app_id, services, conversation_id)
 
+
+def _doc(kind: str, source: Callable[..., Any], append: bool) -> dict[str, Any]:
+    """What one submission route declares: its answer, errors, body and options."""
+    body: dict[str, Any] = {"media": kind} if source is _submit_file else {"body": _BODIES[kind]}
+    return {
+        "status_code": 201,
+        "response_model": wire.Submitted,
+        "responses": errors(404, 413, 429) if append else errors(413, 429),
+        "openapi_extra": doc(params=option_query(), **body),
+    }
+
+
+_BODIES: dict[str, type[BaseModel]] = {
+    "audio": wire.UrlJob,
+    "video": wire.UrlJob,
+    "text": wire.TextJob,
+}
 
 # URL routes first, so /audio/url is not taken for a conversation id.
 for _kind, _submit in (("audio", _submit_url), ("video", _submit_url)):
     router.add_api_route(
-        f"/v1/process/{_kind}/url", _route(_submit, _kind, False), methods=["POST"], status_code=201
+        f"/v1/process/{_kind}/url",
+        _route(_submit, _kind, False),
+        methods=["POST"],
+        **_doc(_kind, _submit, False),
     )
     router.add_api_route(
         f"/v1/process/{_kind}/url/{{conversation_id}}",
         _route(_submit, _kind, True),
         methods=["PUT"],
-        status_code=201,
+        **_doc(_kind, _submit, True),
     )
 for _kind, _submit in (
     ("audio", _submit_file),
@@ -258,11 +278,14 @@ for _kind, _submit in (
     ("text", _submit_text_kind),
 ):
     router.add_api_route(
-        f"/v1/process/{_kind}", _route(_submit, _kind, False), methods=["POST"], status_code=201
+        f"/v1/process/{_kind}",
+        _route(_submit, _kind, False),
+        methods=["POST"],
+        **_doc(_kind, _submit, False),
     )
     router.add_api_route(
         f"/v1/process/{_kind}/{{conversation_id}}",
         _route(_submit, _kind, True),
         methods=["PUT"],
-        status_code=201,
+        **_doc(_kind, _submit, True),
     )

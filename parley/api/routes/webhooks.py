@@ -11,9 +11,10 @@ import json
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
 
+from parley import wire
 from parley.api.deps import AppId, ServicesDep
+from parley.api.openapi import doc, errors, query
 from parley.api.params import query_int
 from parley.api.present import iso
 from parley.errors import BadRequest, NotFound
@@ -57,7 +58,20 @@ def _delivery_id(raw: str) -> int:
     return value
 
 
-@router.get("/deliveries")
+@router.get(
+    "/deliveries",
+    response_model=wire.DeliveryList,
+    response_model_exclude_unset=True,
+    responses=errors(),
+    openapi_extra=doc(
+        params=[
+            query("limit", {"type": "integer", "minimum": 0, "maximum": 1000}),
+            query("offset", {"type": "integer", "minimum": 0, "maximum": 10**9}),
+            query("state", {"type": "string", "enum": list(STATES)}),
+            query("jobId", {"type": "string", "maxLength": 64}),
+        ]
+    ),
+)
 def list_deliveries(request: Request, app_id: AppId, services: ServicesDep) -> dict[str, Any]:
     state = request.query_params.get("state")
     if state is not None and state not in STATES:
@@ -77,7 +91,12 @@ def list_deliveries(request: Request, app_id: AppId, services: ServicesDep) -> d
         return {"deliveries": [delivery_json(r) for r in rows]}
 
 
-@router.get("/deliveries/{delivery_id}")
+@router.get(
+    "/deliveries/{delivery_id}",
+    response_model=wire.DeliveryEnvelope,
+    response_model_exclude_unset=True,
+    responses=errors(404),
+)
 def get_delivery(delivery_id: str, app_id: AppId, services: ServicesDep) -> dict[str, Any]:
     with services.storage.session() as session:
         row = outbox.get_for_app(
@@ -88,8 +107,14 @@ def get_delivery(delivery_id: str, app_id: AppId, services: ServicesDep) -> dict
         return {"delivery": delivery_json(row)}
 
 
-@router.post("/deliveries/{delivery_id}/replay", status_code=202)
-def replay_delivery(delivery_id: str, app_id: AppId, services: ServicesDep) -> JSONResponse:
+@router.post(
+    "/deliveries/{delivery_id}/replay",
+    status_code=202,
+    response_model=wire.DeliveryEnvelope,
+    response_model_exclude_unset=True,
+    responses=errors(404),
+)
+def replay_delivery(delivery_id: str, app_id: AppId, services: ServicesDep) -> dict[str, Any]:
     with services.storage.session() as session:
         row = outbox.get_for_app(
             session=session, app_id=app_id, delivery_id=_delivery_id(delivery_id)
@@ -99,4 +124,4 @@ def replay_delivery(delivery_id: str, app_id: AppId, services: ServicesDep) -> J
         again = outbox.replay(session=session, delivery=row)
         body = {"delivery": delivery_json(again)}
     services.webhooks.wake()
-    return JSONResponse(body, status_code=202)
+    return body

@@ -1,0 +1,177 @@
+"""The REST API's request bodies, as documented.
+
+The routes check bodies by hand (their messages name the field the way Symbl's clients
+expect, and job options come in many spellings, see ``parley.options``); these models
+are what that checking accepts, with the same bounds (``LIMITS``), so the document and
+the checks read one table. Job bodies also take every job option: the API layer adds the
+option table's own schemas to ``UrlJob`` and ``TextJob``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from parley.options.limits import LIMITS
+
+__all__ = [
+    "ExperienceRequest",
+    "MemberRename",
+    "MemberUpdate",
+    "MetadataUpdate",
+    "PatchOperation",
+    "RefreshRequest",
+    "SpeakerEvents",
+    "TextJob",
+    "TextMessage",
+    "TokenRequest",
+    "TrackerBody",
+    "TranscriptRequest",
+    "UrlJob",
+]
+
+_NAME = LIMITS["name"]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
+
+
+class TokenRequest(Body):
+    type: Literal["application"] = "application"
+    app_id: str = Field(alias="appId", min_length=1, max_length=1024)
+    app_secret: str = Field(alias="appSecret", max_length=1024)
+
+
+class UrlJob(Body):
+    """A media URL to fetch, plus job options."""
+
+    model_config = ConfigDict(extra="allow")
+    url: str = Field(json_schema_extra={"format": "uri"}, max_length=4096)
+
+
+class TextPayload(Body):
+    content: str = Field(min_length=1, max_length=LIMITS["message_chars"])
+
+
+class Author(Body):
+    name: str | None = Field(None, max_length=_NAME)
+    user_id: str | None = Field(None, alias="userId", max_length=_NAME)
+
+
+class Span(Body):
+    start_time: str | None = Field(
+        None, alias="startTime", json_schema_extra={"format": "date-time"}
+    )
+    end_time: str | None = Field(None, alias="endTime", json_schema_extra={"format": "date-time"})
+
+
+class TextMessage(Body):
+    payload: TextPayload
+    from_: Author | None = Field(None, alias="from")
+    duration: Span | None = None
+
+
+class TextJob(Body):
+    """Messages to process as a conversation, plus job options."""
+
+    model_config = ConfigDict(extra="allow")
+    messages: list[TextMessage] = Field(min_length=1, max_length=LIMITS["messages"])
+
+
+class MetadataUpdate(Body):
+    metadata: dict[str, Any] = Field(
+        json_schema_extra={
+            "additionalProperties": {"type": "string", "maxLength": LIMITS["metadata_value"]}
+        }
+    )
+
+
+class MemberUpdate(Body):
+    id: str
+    name: str = Field(min_length=1, max_length=_NAME)
+    email: str | None = Field(None, max_length=_NAME)
+
+
+class MemberRename(Body):
+    name: str = Field(min_length=1, max_length=_NAME)
+
+
+class SpeakerUser(Body):
+    id: str | None = None
+    name: str | None = None
+    email: str | None = None
+
+
+class Offset(Body):
+    seconds: float = 0
+    nanos: float = 0
+
+
+class SpeakerEvent(Body):
+    type: Literal["started_speaking", "stopped_speaking"]
+    user: SpeakerUser
+    offset: Offset
+
+
+class SpeakerEvents(Body):
+    speaker_events: list[SpeakerEvent] = Field(alias="speakerEvents", min_length=1)
+
+
+class PhraseOptions(Body):
+    highlight_only_insight_key_phrases: bool | None = Field(
+        None, alias="highlightOnlyInsightKeyPhrases"
+    )
+    highlight_all_key_phrases: bool | None = Field(None, alias="highlightAllKeyPhrases")
+
+
+class TranscriptRequest(Body):
+    content_type: Literal["text/markdown", "text/srt", "text/vtt"] = Field(alias="contentType")
+    create_paragraphs: bool | None = Field(None, alias="createParagraphs")
+    show_speaker_separation: bool | None = Field(None, alias="showSpeakerSeparation")
+    phrases: PhraseOptions | None = None
+
+
+class TrackerBody(Body):
+    name: str = Field(min_length=1, max_length=255)
+    description: str | None = None
+    categories: list[str] | None = None
+    languages: list[str] | None = None
+    vocabulary: list[str] = Field(min_length=1)
+    exclude_vocabulary: list[str] | None = Field(None, alias="excludeVocabulary")
+
+
+class PatchOperation(Body):
+    op: Literal["add", "replace", "remove"]
+    path: Literal[
+        "/name", "/description", "/categories", "/languages", "/vocabulary", "/excludeVocabulary"
+    ]
+    value: Any = None
+
+
+class RefreshRequest(Body):
+    """Insight options to change before recomputing (the submission's names)."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class Color(Body):
+    background: str | None = None
+    topics_filter: str | None = Field(None, alias="topicsFilter")
+    insights_filter: str | None = Field(None, alias="insightsFilter")
+
+
+class Font(Body):
+    family: str = Field(max_length=100)
+
+
+class ExperienceRequest(Body):
+    name: Literal["verbose-text-summary", "video-summary", "audio-summary"]
+    summary_url_expires_in: int | None = Field(None, alias="summaryURLExpiresIn", ge=0)
+    read_only: bool | None = Field(None, alias="readOnly")
+    logo: str | None = Field(None, max_length=2048)
+    favicon: str | None = Field(None, max_length=2048)
+    video_url: str | None = Field(None, alias="videoUrl", max_length=2048)
+    color: Color | None = None
+    font: Font | None = None

@@ -37,6 +37,7 @@ from parley.insights import (
 )
 from parley.insights import Member as InsightMember
 from parley.insights.context import parse
+from parley.insights.pool import InsightPool
 from parley.options import JobOptions
 from parley.storage import Storage
 from parley.storage import conversations as store
@@ -79,6 +80,9 @@ class InsightModels:
 
     llm: LlmSettings | None = None
     sentence_model: Path | None = None
+    #: Where ``compute`` runs: the API's insight process, or (None, in a worker process
+    #: whose purpose is this work) the calling thread.
+    pool: InsightPool | None = None
 
 
 @dataclass(frozen=True)
@@ -170,8 +174,13 @@ def gather(
     return InsightInput(conversation.id, messages, insight_options)
 
 
-def compute(data: InsightInput) -> ConversationInsights:
-    """Run the detectors (slow: spaCy, embeddings, maybe an LLM). Opens no session."""
+def compute(data: InsightInput, pool: InsightPool | None = None) -> ConversationInsights:
+    """Run the detectors (slow: spaCy, embeddings, maybe an LLM). Opens no session.
+
+    With ``pool`` (the API process) they run in its child process, so this thread only
+    waits and the API's GIL stays free (issue 23)."""
+    if pool is not None:
+        return pool.compute(data.messages, data.options)
     return compute_insights(list(data.messages), data.options)
 
 
@@ -283,7 +292,7 @@ def _stored_redaction(session: Session, conversation_id: str) -> _Detections:
 
 
 def redaction_candidates(
-    *, storage: Storage, app_id: str, conversation_id: str
+    *, storage: Storage, app_id: str, conversation_id: str, insight: InsightModels | None = None
 ) -> dict[str, list[redaction.Candidate]]:
     """Per message id, what ``?redact=true`` masks from: the stored detection, or, for a
     message without a current one (stored before this was kept, or changed since), one
@@ -303,10 +312,15 @@ def redaction_candidates(
         elif text:
             missing.append(message_id)
     if missing:
-        docs = parse([texts[i] for i in missing], whole=True)
-        fresh = {
-            i: redaction.candidates(texts[i], doc) for i, doc in zip(missing, docs, strict=True)
-        }
+        pool = insight.pool if insight is not None else None
+        if pool is not None:
+            detected = pool.redaction([texts[i] for i in missing])
+        else:
+            docs = parse([texts[i] for i in missing], whole=True)
+            detected = [
+                redaction.candidates(texts[i], d) for i, d in zip(missing, docs, strict=True)
+            ]
+        fresh = dict(zip(missing, detected, strict=True))
         found.update(fresh)
         with storage.session() as session:
             if session.get(Conversation, conversation_id) is not None:
@@ -327,7 +341,7 @@ def refresh_insights(
         if conversation is None:
             return
         data = gather(session=session, conversation=conversation, insight=insight, options=options)
-    result = compute(data)
+    result = compute(data, insight.pool)
     with storage.session() as session:
         if session.get(Conversation, conversation_id) is not None:  # not deleted meanwhile
             apply(session=session, conversation_id=conversation_id, result=result)
@@ -350,7 +364,7 @@ def ensure_summary(
             {**(conversation.insight_options or {}), "enable_summary": True}
         )
         data = gather(session=session, conversation=conversation, insight=insight, options=options)
-    result = compute(data)
+    result = compute(data, insight.pool)
     with storage.session() as session:
         if session.get(Conversation, conversation.id) is not None:
             apply(

@@ -6,6 +6,7 @@ one place that decides how storage, models, queue and webhooks fit together.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import stat
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from parley.auth import FailureLimiter, Tokens, load_or_create_secret
 from parley.config import Settings
 from parley.conversations import InsightModels
 from parley.insights import LlmSettings
+from parley.insights.pool import InsightPool
 from parley.jobs.owners import new_worker_id
 from parley.jobs.queue import JobQueue, LocalQueue
 from parley.jobs.submit import Submitter
@@ -54,6 +56,8 @@ class Services:
 
     def stop(self) -> None:
         self.queue.stop()
+        if self.insight.pool is not None:
+            self.insight.pool.close()
         self.webhooks.close()
         self.storage.dispose()
 
@@ -207,5 +211,10 @@ def build_services(settings: Settings) -> Services:
         queue=queue,
         submitter=submitter,
         webhooks=webhooks,
-        insight=build_insight_models(settings),
+        # The API's own insight work (refresh, rename, redaction of old rows) runs in a
+        # child process started on first use, never on the API's GIL (issue 23).
+        insight=dataclasses.replace(
+            insight := build_insight_models(settings),
+            pool=InsightPool(insight.sentence_model),
+        ),
     )

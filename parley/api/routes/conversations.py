@@ -168,7 +168,10 @@ def get_messages(
     exclude = _exclude(request)
     found = (
         service.redaction_candidates(
-            storage=services.storage, app_id=app_id, conversation_id=conversation_id
+            storage=services.storage,
+            app_id=app_id,
+            conversation_id=conversation_id,
+            insight=services.insight,
         )
         if redact
         else {}

@@ -6,8 +6,8 @@ for each hostile input at each size, times:
 * ``insights``: a text job end to end (``POST /v1/process/text`` with summary, entities
   and a tracker, until ``completed``), in the worker process;
 * ``redact 1st`` / ``redact 2nd``: ``GET …/messages?redact=true``, first and second read;
-* ``summary``: ``GET …/summary?refresh=true`` (recomputed in the API process);
-* ``trackers``: ``POST …/refresh`` with a tracker, every insight recomputed;
+* ``summary``: ``GET …/summary?refresh=true`` (recomputed in the API's insight process);
+* ``trackers``: ``POST …/refresh`` with a tracker, every insight recomputed (likewise);
 * ``search``: ``GET /v1/conversations?query=`` for a word of the input.
 
 Meanwhile a thread asks ``/health`` every 20 ms; the table shows its max and p99 round
@@ -59,6 +59,8 @@ INPUTS: dict[str, Callable[[int], list[str]]] = {
     "1-1-1": lambda n: _split(_repeat("1-", n)),  # one token per 2 characters
     "giant token": lambda n: _split(_repeat("abcdefghij", n)),
     "tiny sentences": lambda n: _split(_repeat("A. ", n)),
+    # distinct ones, so no repeat is parsed or embedded once: spaCy's per-doc cost
+    "tiny distinct": lambda n: _split(" ".join(f"W{i}." for i in range(n // 4))[:n]),
     "emoji+marks": lambda n: _split(_repeat("\U0001f600\u0301\u0302 ", n)),
     "20,000 msgs": lambda n: [
         _repeat("Call Dana about the budget. ", max(n // 20_000, 4)) for _ in range(20_000)

@@ -11,8 +11,9 @@ A child that dies (killed, out of memory) fails the waiting request with a 503 t
 so, and the next request starts a fresh child; a computation past ``timeout`` kills the
 child likewise. Nothing waits on a process that is gone.
 
-Memory: the child holds spaCy's small English pipeline, the sentence encoder and VADER,
-about 350 MB resident (measured after warm-up), plus what one computation needs.
+Memory: the child holds spaCy's small English pipeline, the sentence encoder and VADER:
+about 230 MB resident after warm-up and a first computation (VmRSS, measured here), plus
+what one computation needs while it runs.
 """
 
 from __future__ import annotations

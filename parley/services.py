@@ -215,6 +215,10 @@ def build_services(settings: Settings) -> Services:
         # child process started on first use, never on the API's GIL (issue 23).
         insight=dataclasses.replace(
             insight := build_insight_models(settings),
-            pool=InsightPool(insight.sentence_model),
+            pool=InsightPool(
+                insight.sentence_model,
+                log_format=settings.log_format,
+                log_level=settings.log_level,
+            ),
         ),
     )

@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import multiprocessing.connection
 import os
+import signal
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -49,10 +51,29 @@ class InsightsUnavailable(ParleyError):
     status = 503
 
 
-def _warm(sentence_model: Path | None) -> None:
-    """Load the models once, in the child, before its first task."""
+def _watch_parent() -> None:
+    """Exit at once if the server dies, so no orphan is left holding the models."""
+    parent = multiprocessing.parent_process()
+    if parent is None or parent.sentinel is None:
+        return
+    sentinel = parent.sentinel
+
+    def watch() -> None:
+        multiprocessing.connection.wait([sentinel])
+        os._exit(3)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+def _warm(sentence_model: Path | None, log_format: str, log_level: str) -> None:
+    """The child's start: the server's log format, Ctrl-C left to the server (which stops
+    the child itself), and the models loaded once, before its first task."""
+    from parley import logs
     from parley.insights.compute import warm
 
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    logs.setup(log_format, log_level)
+    _watch_parent()
     try:
         warm(sentence_model)
     except Exception:  # the task itself raises the real error, to the request
@@ -81,10 +102,16 @@ class InsightPool:
     """One child process for the API's insight computations (see module doc)."""
 
     def __init__(
-        self, sentence_model: Path | None = None, *, timeout: float = DEFAULT_TIMEOUT
+        self,
+        sentence_model: Path | None = None,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        log_format: str = "text",
+        log_level: str = "INFO",
     ) -> None:
         self.sentence_model = sentence_model
         self.timeout = timeout
+        self._log = (log_format, log_level)
         #: The process that computed the last result (for logs and tests).
         self.last_pid: int | None = None
         self._lock = threading.Lock()
@@ -142,7 +169,7 @@ class InsightPool:
                     max_workers=1,
                     mp_context=multiprocessing.get_context("spawn"),
                     initializer=_warm,
-                    initargs=(self.sentence_model,),
+                    initargs=(self.sentence_model, *self._log),
                 )
             return self._executor
 

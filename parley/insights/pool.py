@@ -18,10 +18,12 @@ what one computation needs while it runs.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import multiprocessing
 import multiprocessing.connection
 import os
+import pickle
 import signal
 import threading
 from collections.abc import Callable, Sequence
@@ -80,22 +82,60 @@ def _warm(sentence_model: Path | None, log_format: str, log_level: str) -> None:
         log.warning("could not load the insight models in the insight process", exc_info=True)
 
 
+# -- transport in chunks ------------------------------------------------------------------
+# Arguments and results cross the process boundary pickled, and one pickle.dumps/loads is
+# one C call that holds the API's GIL: 30,000 messages and their per-message results held
+# /health for a quarter of a second. They travel as pickles of at most ``CHUNK`` items, each
+# made or read in its own call, so the API's other threads run in between.
+
+#: Items per pickle.
+CHUNK = 500
+
+
+def _pack_list(items: Sequence[Any]) -> list[bytes]:
+    return [pickle.dumps(list(items[i : i + CHUNK])) for i in range(0, len(items), CHUNK)]
+
+
+def _unpack_list(blobs: Sequence[bytes]) -> list[Any]:
+    out: list[Any] = []
+    for blob in blobs:
+        out.extend(pickle.loads(blob))
+    return out
+
+
+def _pack_result(result: ConversationInsights) -> dict[str, list[bytes]]:
+    packed: dict[str, list[bytes]] = {}
+    for f in dataclasses.fields(result):
+        value = getattr(result, f.name)
+        packed[f.name] = _pack_list(list(value.items()) if isinstance(value, dict) else value)
+    return packed
+
+
+def _unpack_result(packed: dict[str, list[bytes]]) -> ConversationInsights:
+    result = ConversationInsights()
+    for f in dataclasses.fields(result):
+        items = _unpack_list(packed[f.name])
+        setattr(result, f.name, dict(items) if isinstance(getattr(result, f.name), dict) else items)
+    return result
+
+
 def _traced(fn: Callable[..., T], *args: Any) -> tuple[int, T]:
     return os.getpid(), fn(*args)
 
 
-def _compute(messages: Sequence[Message], options: InsightOptions) -> ConversationInsights:
+def _compute(messages: list[bytes], options: InsightOptions) -> dict[str, list[bytes]]:
     from parley.insights.compute import compute_insights
 
-    return compute_insights(messages, options)
+    return _pack_result(compute_insights(_unpack_list(messages), options))
 
 
-def _redaction(texts: Sequence[str]) -> list[list[list[int | str]]]:
+def _redaction(texts: list[bytes]) -> list[bytes]:
     from parley.insights import redaction
     from parley.insights.context import parse
 
-    docs = parse(list(texts), whole=True)
-    return [redaction.candidates(t, d) for t, d in zip(texts, docs, strict=True)]
+    unpacked = _unpack_list(texts)
+    docs = parse(unpacked, whole=True)
+    return _pack_list([redaction.candidates(t, d) for t, d in zip(unpacked, docs, strict=True)])
 
 
 class InsightPool:
@@ -119,11 +159,11 @@ class InsightPool:
 
     def compute(self, messages: Sequence[Message], options: InsightOptions) -> ConversationInsights:
         """``compute_insights`` in the child."""
-        return self._call(_compute, tuple(messages), options)
+        return _unpack_result(self._call(_compute, _pack_list(messages), options))
 
     def redaction(self, texts: Sequence[str]) -> list[list[list[int | str]]]:
         """``redaction.candidates`` of each text (parsed whole), in the child."""
-        return self._call(_redaction, tuple(texts))
+        return _unpack_list(self._call(_redaction, _pack_list(texts)))
 
     def pids(self) -> list[int]:
         """The live child's pid, if one is started."""

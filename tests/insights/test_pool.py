@@ -162,3 +162,16 @@ def _alive(pid: int) -> bool:
             return stat.read().split(")")[-1].split()[0] != "Z"
     except FileNotFoundError:
         return False
+
+
+def test_the_insight_process_computes_what_the_thread_would(server: Api) -> None:
+    """Messages and results cross in pickled chunks (see ``pool``): nothing is lost."""
+    from parley.insights import InsightOptions, Message, TrackerSpec, compute_insights
+
+    messages = [Message(str(i), text, i, i + 1.0, None) for i, text in enumerate(LONG[:1_200])]
+    messages.append(Message("x", "Call John Smith at 415-555-0132 tomorrow.", 9e3, 9e3, None))
+    tracker = TrackerSpec(id="1", name="Budget", vocabulary=("budget",))
+    options = InsightOptions(detect_entities=True, enable_summary=True, trackers=(tracker,))
+    assert server.services.insight.pool.compute(messages, options) == compute_insights(
+        messages, options
+    )

@@ -159,3 +159,17 @@ def test_the_stored_detections_are_a_few_flat_strings(storage: Storage) -> None:
     read = service.redaction_candidates(storage=storage, app_id="app", conversation_id=cid)
     assert stats["detections"] == before
     assert read == found and read["4000"] == person
+
+
+def test_the_messages_read_renders_the_bytes_fastapi_would() -> None:
+    """``GET …/messages`` renders one message at a time (no GIL-holding call over 30,000):
+    the bytes are those of the whole dict through the app's JSON response."""
+    from parley.api.params import SafeJSONResponse
+    from parley.api.routes.conversations import _messages_response
+
+    messages = [
+        {"id": str(i), "text": f"Ünïcode \U0001f600 {i}\ud800", "start": i / 3, "x": None}
+        for i in range(3)
+    ]
+    assert _messages_response(messages).body == SafeJSONResponse({"messages": messages}).body
+    assert _messages_response([]).body == SafeJSONResponse({"messages": []}).body

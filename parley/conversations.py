@@ -253,9 +253,11 @@ class _Detections:
 
 
 def _texts(session: Session, conversation_id: str) -> dict[str, str]:
-    return {
-        r.id: r.text for r in store.list_messages(session=session, conversation_id=conversation_id)
-    }
+    """Each message's text: two columns, not whole rows (a read of 30,000 messages)."""
+    rows = session.execute(
+        select(MessageRow.id, MessageRow.text).where(MessageRow.conversation_id == conversation_id)
+    )
+    return {message_id: text for message_id, text in rows}
 
 
 def _store_redaction(

@@ -61,7 +61,7 @@ INPUTS: dict[str, Callable[[int], list[str]]] = {
     # distinct ones, so no repeat is parsed or embedded once: spaCy's per-doc cost
     "tiny distinct": lambda n: _split(" ".join(f"W{i}." for i in range(n // 4))[:n]),
     "emoji+marks": lambda n: _split(_repeat("\U0001f600\u0301\u0302 ", n)),
-    "20,000 msgs": lambda n: [
+    "20000 msgs": lambda n: [
         _repeat("Call Dana about the budget. ", max(n // 20_000, 4)) for _ in range(20_000)
     ],
 }

@@ -37,6 +37,7 @@ from parley.insights import (
 )
 from parley.insights import Member as InsightMember
 from parley.insights.context import parse
+from parley.insights.pool import InsightPool
 from parley.options import JobOptions
 from parley.storage import Storage
 from parley.storage import conversations as store
@@ -79,6 +80,9 @@ class InsightModels:
 
     llm: LlmSettings | None = None
     sentence_model: Path | None = None
+    #: Where ``compute`` runs: the API's insight process, or (None, in a worker process
+    #: whose purpose is this work) the calling thread.
+    pool: InsightPool | None = None
 
 
 @dataclass(frozen=True)
@@ -170,8 +174,13 @@ def gather(
     return InsightInput(conversation.id, messages, insight_options)
 
 
-def compute(data: InsightInput) -> ConversationInsights:
-    """Run the detectors (slow: spaCy, embeddings, maybe an LLM). Opens no session."""
+def compute(data: InsightInput, pool: InsightPool | None = None) -> ConversationInsights:
+    """Run the detectors (slow: spaCy, embeddings, maybe an LLM). Opens no session.
+
+    With ``pool`` (the API process) they run in its child process, so this thread only
+    waits and the API's GIL stays free (issue 23)."""
+    if pool is not None:
+        return pool.compute(data.messages, data.options)
     return compute_insights(list(data.messages), data.options)
 
 
@@ -200,14 +209,55 @@ def apply(
 
 # -- redaction, detected once per message text (issue 23) ---------------------------------
 
-#: The insight row that keeps ``?redact=true``'s detections: ``[{"id", "digest", "spans"}]``.
+#: The insight row that keeps ``?redact=true``'s detections, keyed by the digest of the text
+#: they were computed from: ``["v2", clean, found]``, where ``clean`` is the digests of the
+#: texts with nothing to mask, concatenated, and ``found`` maps a digest to its spans as one
+#: string (``redaction.encode``). Flat strings, not a list of objects per message: a read
+#: decodes the row in one C call that holds the GIL, and 30,000 small objects held it for
+#: seconds where two long strings take milliseconds.
 REDACTION_KIND = "redaction"
+_FORMAT = "v2"
+
+
+class _Detections:
+    """A stored redaction row, decoded as far as a lookup needs."""
+
+    def __init__(self, payload: list[Any]) -> None:
+        self.found: dict[str, str] = {}
+        self.clean: set[str] = set()
+        if len(payload) == 3 and payload[0] == _FORMAT:
+            clean, found = str(payload[1]), payload[2]
+            width = redaction.DIGEST_CHARS
+            self.clean = {clean[i : i + width] for i in range(0, len(clean), width)}
+            self.found = {str(k): str(v) for k, v in found.items()}
+            return
+        for entry in payload:  # the first format: [{"id", "digest", "spans"}]
+            if isinstance(entry, dict) and isinstance(entry.get("digest"), str):
+                spans = entry.get("spans") or []
+                if spans:
+                    self.found[entry["digest"]] = redaction.encode(spans)
+                else:
+                    self.clean.add(entry["digest"])
+
+    def get(self, key: str) -> list[redaction.Candidate] | None:
+        """The detection of the text with digest ``key``, or None if none is stored."""
+        if key in self.clean:
+            return []
+        encoded = self.found.get(key)
+        return None if encoded is None else redaction.decode(encoded)
+
+    def encoded(self, key: str) -> str | None:
+        if key in self.clean:
+            return ""
+        return self.found.get(key)
 
 
 def _texts(session: Session, conversation_id: str) -> dict[str, str]:
-    return {
-        r.id: r.text for r in store.list_messages(session=session, conversation_id=conversation_id)
-    }
+    """Each message's text: two columns, not whole rows (a read of 30,000 messages)."""
+    rows = session.execute(
+        select(MessageRow.id, MessageRow.text).where(MessageRow.conversation_id == conversation_id)
+    )
+    return {message_id: text for message_id, text in rows}
 
 
 def _store_redaction(
@@ -216,32 +266,35 @@ def _store_redaction(
     found: dict[str, list[redaction.Candidate]],
     texts: dict[str, str],
 ) -> None:
-    """Keep the detections of the messages that still exist, each with its text's digest:
-    a detection is used only for the text it was computed from, so an edited, appended or
-    re-transcribed message is detected again, and a rename or a speaker move keeps it."""
+    """Keep the detections of the texts of messages that still exist: a detection is used
+    only for the text it was computed from, so an edited, appended or re-transcribed message
+    is detected again, and a rename or a speaker move keeps it."""
     stored = _stored_redaction(session, conversation_id)
-    payload = []
+    clean: dict[str, None] = {}
+    spans: dict[str, str] = {}
     for message_id, text in texts.items():
-        spans = found.get(message_id)
-        entry = stored.get(message_id)
-        if spans is not None:
-            payload.append({"id": message_id, "digest": redaction.digest(text), "spans": spans})
-        elif entry is not None and entry.get("digest") == redaction.digest(text):
-            payload.append(entry)
+        key = redaction.digest(text)
+        fresh = found.get(message_id)
+        encoded = redaction.encode(fresh) if fresh is not None else stored.encoded(key)
+        if encoded == "":
+            clean[key] = None
+        elif encoded is not None:
+            spans[key] = encoded
     store.set_insights(
-        session=session, conversation_id=conversation_id, insights={REDACTION_KIND: payload}
+        session=session,
+        conversation_id=conversation_id,
+        insights={REDACTION_KIND: [_FORMAT, "".join(clean), spans]},
     )
 
 
-def _stored_redaction(session: Session, conversation_id: str) -> dict[str, dict[str, Any]]:
-    entries = store.get_insights(
-        session=session, conversation_id=conversation_id, kind=REDACTION_KIND
+def _stored_redaction(session: Session, conversation_id: str) -> _Detections:
+    return _Detections(
+        store.get_insights(session=session, conversation_id=conversation_id, kind=REDACTION_KIND)
     )
-    return {e["id"]: e for e in entries if isinstance(e, dict) and "id" in e}
 
 
 def redaction_candidates(
-    *, storage: Storage, app_id: str, conversation_id: str
+    *, storage: Storage, app_id: str, conversation_id: str, insight: InsightModels | None = None
 ) -> dict[str, list[redaction.Candidate]]:
     """Per message id, what ``?redact=true`` masks from: the stored detection, or, for a
     message without a current one (stored before this was kept, or changed since), one
@@ -255,16 +308,21 @@ def redaction_candidates(
     found: dict[str, list[redaction.Candidate]] = {}
     missing: list[str] = []
     for message_id, text in texts.items():
-        entry = stored.get(message_id)
-        if entry is not None and entry.get("digest") == redaction.digest(text):
-            found[message_id] = entry["spans"]
+        spans = stored.get(redaction.digest(text))
+        if spans is not None:
+            found[message_id] = spans
         elif text:
             missing.append(message_id)
     if missing:
-        docs = parse([texts[i] for i in missing], whole=True)
-        fresh = {
-            i: redaction.candidates(texts[i], doc) for i, doc in zip(missing, docs, strict=True)
-        }
+        pool = insight.pool if insight is not None else None
+        if pool is not None:
+            detected = pool.redaction([texts[i] for i in missing])
+        else:
+            docs = parse([texts[i] for i in missing], whole=True)
+            detected = [
+                redaction.candidates(texts[i], d) for i, d in zip(missing, docs, strict=True)
+            ]
+        fresh = dict(zip(missing, detected, strict=True))
         found.update(fresh)
         with storage.session() as session:
             if session.get(Conversation, conversation_id) is not None:
@@ -285,7 +343,7 @@ def refresh_insights(
         if conversation is None:
             return
         data = gather(session=session, conversation=conversation, insight=insight, options=options)
-    result = compute(data)
+    result = compute(data, insight.pool)
     with storage.session() as session:
         if session.get(Conversation, conversation_id) is not None:  # not deleted meanwhile
             apply(session=session, conversation_id=conversation_id, result=result)
@@ -308,7 +366,7 @@ def ensure_summary(
             {**(conversation.insight_options or {}), "enable_summary": True}
         )
         data = gather(session=session, conversation=conversation, insight=insight, options=options)
-    result = compute(data)
+    result = compute(data, insight.pool)
     with storage.session() as session:
         if session.get(Conversation, conversation.id) is not None:
             apply(

@@ -125,6 +125,10 @@ class SentenceEncoder:
         """L2-normalised embeddings, one row per text (float32, ``[len(texts), dim]``)."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        distinct = list(dict.fromkeys(texts))
+        if len(distinct) < len(texts):  # a repeated text is encoded once (issue 23)
+            row = {text: i for i, text in enumerate(distinct)}
+            return self.encode(distinct)[[row[t] for t in texts]]
         ids = [e.ids for e in self._tokenizer.encode_batch(list(texts))]
         # Batches of similar length waste little compute on padding.
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]))

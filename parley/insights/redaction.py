@@ -29,7 +29,9 @@ __all__ = [
     "REDACTABLE_TYPES",
     "Candidate",
     "candidates",
+    "decode",
     "digest",
+    "encode",
     "mask",
     "redact",
     "redaction_spans",
@@ -70,9 +72,30 @@ REDACTABLE_TYPES = frozenset(
 )
 
 
+#: Length of a ``digest`` (hex characters).
+DIGEST_CHARS = 24
+
+
 def digest(text: str) -> str:
     """What a stored detection is valid for: the text it was computed from."""
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
+    return hashlib.blake2b(
+        text.encode("utf-8", "surrogatepass"), digest_size=DIGEST_CHARS // 2
+    ).hexdigest()
+
+
+def encode(found: list[Candidate]) -> str:
+    """Candidates as one compact string (``start,end,TYPE,source;…``) to store: types and
+    sources are upper-case words and ``pii``/``ner``, so no separator occurs in them."""
+    return ";".join(f"{start},{end},{kind},{source}" for start, end, kind, source in found)
+
+
+def decode(encoded: str) -> list[Candidate]:
+    """``encode``'s inverse."""
+    out: list[Candidate] = []
+    for item in encoded.split(";") if encoded else ():
+        start, end, kind, source = item.split(",")
+        out.append([int(start), int(end), kind, source])
+    return out
 
 
 def candidates(text: str, doc: Doc | None = None) -> list[Candidate]:

@@ -127,3 +127,49 @@ def test_the_insight_stage_stores_what_redaction_needs(storage: Storage) -> None
     assert stats["detections"] == before  # nothing parsed on read
     for i, text in enumerate(TEXTS):
         assert mask(text, found[str(1000 + i)]) == redact(text)
+
+
+def _containers(value: object) -> int:
+    if isinstance(value, dict):
+        return 1 + sum(_containers(v) for v in value.values())
+    if isinstance(value, list):
+        return 1 + sum(_containers(v) for v in value)
+    return 0
+
+
+def test_the_stored_detections_are_a_few_flat_strings(storage: Storage) -> None:
+    """A read decodes the row in one GIL-holding C call: 30,000 tiny messages stored as an
+    object each took 3 s to read and held /health for 200 ms (issue 23)."""
+    from parley.insights import ConversationInsights
+
+    texts = [f"Item {i}." for i in range(3_000)] + [TEXTS[0]]
+    cid = _conversation(storage, texts)
+    found = {str(1000 + i): [] for i in range(3_000)}
+    found["4000"] = person = [[5, 15, "PERSON_NAME", "ner"]]
+    with storage.session() as session:
+        service.apply(
+            session=session,
+            conversation_id=cid,
+            result=ConversationInsights(redaction=found),  # type: ignore[arg-type]
+            kinds=["summary"],
+        )
+        payload = store.get_insights(session=session, conversation_id=cid, kind="redaction")
+    assert _containers(payload) < 10, "one object per message"
+    before = stats["detections"]
+    read = service.redaction_candidates(storage=storage, app_id="app", conversation_id=cid)
+    assert stats["detections"] == before
+    assert read == found and read["4000"] == person
+
+
+def test_the_messages_read_renders_the_bytes_fastapi_would() -> None:
+    """``GET …/messages`` renders one message at a time (no GIL-holding call over 30,000):
+    the bytes are those of the whole dict through the app's JSON response."""
+    from parley.api.params import SafeJSONResponse
+    from parley.api.routes.conversations import _messages_response
+
+    messages = [
+        {"id": str(i), "text": f"Ünïcode \U0001f600 {i}\ud800", "start": i / 3, "x": None}
+        for i in range(3)
+    ]
+    assert _messages_response(messages).body == SafeJSONResponse({"messages": messages}).body
+    assert _messages_response([]).body == SafeJSONResponse({"messages": []}).body

@@ -1,0 +1,177 @@
+"""The API's insight work runs in its insight process, not on the API's GIL (issue 23).
+
+A summary refresh, a tracker refresh and the recompute after a rename ran spaCy in the API
+process's thread pool; ``/health`` waited up to 187 ms behind it at 0.1 MB. The server here
+has no job workers (``workers=0``): conversations are written to its database directly.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from parley.storage import conversations as store
+from parley.storage import jobs as jobs_store
+from parley.storage.models import Job, Member
+from parley.storage.models import Message as MessageRow
+from tests.conftest import APP_ID, Api, running_server
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+    with running_server(tmp_path_factory.mktemp("pool"), workers=0) as api:
+        yield api
+
+
+_IDS = itertools.count(10**15)
+
+
+def _conversation(api: Api, texts: list[str]) -> str:
+    """A stored, processed conversation of ``texts``, spoken by one member ``m-1``."""
+    with api.services.storage.session() as session:
+        conversation = store.create_conversation(session=session, app_id=APP_ID, name=None)
+        job = jobs_store.create_job(
+            session=session,
+            job_id=f"job-{conversation.id}",
+            app_id=APP_ID,
+            conversation_id=conversation.id,
+            kind="text",
+            source="text",
+            options={},
+        )
+        session.flush()
+        session.get(Job, job.id).status = "completed"  # type: ignore[union-attr]
+        member = f"m-{conversation.id}"
+        session.add(Member(id=member, conversation_id=conversation.id, name="Dana", position=1))
+        for i, text in enumerate(texts):
+            session.add(
+                MessageRow(
+                    id=str(next(_IDS)),  # numeric: the search index's rowid
+                    conversation_id=conversation.id,
+                    job_id=job.id,
+                    member_id=member,
+                    text=text,
+                    start=float(i),
+                    end=i + 0.5,
+                )
+            )
+        return conversation.id
+
+
+#: Distinct sentences, so no repeat is computed once: seconds of spaCy and encoder work.
+LONG = [f"Dana will send the budget review number {i} to Bob by Friday." for i in range(1_000)]
+
+
+def _in_thread(call: Any) -> tuple[threading.Thread, dict[str, httpx.Response]]:
+    out: dict[str, httpx.Response] = {}
+    thread = threading.Thread(target=lambda: out.update(response=call()), daemon=True)
+    thread.start()
+    return thread, out
+
+
+def test_summary_refresh_and_rename_compute_in_another_process(server: Api) -> None:
+    pool = server.services.insight.pool
+    assert pool is not None
+    cid = _conversation(server, ["Dana, please send the budget review to Bob by Friday."])
+    pool.last_pid = None
+    response = server.get(f"/v1/conversations/{cid}/summary", params={"refresh": "true"})
+    assert response.status_code == 200, response.text
+    assert pool.last_pid is not None and pool.last_pid != os.getpid()
+    pool.last_pid = None
+    member = {"id": f"m-{cid}", "name": "Dana Smith", "email": "dana@example.com"}
+    renamed = server.request("PUT", f"/v1/conversations/{cid}/members/m-{cid}", json=member)
+    assert renamed.status_code == 200, renamed.text
+    assert pool.last_pid is not None and pool.last_pid != os.getpid()
+
+
+def test_health_answers_during_a_long_refresh(server: Api) -> None:
+    pool = server.services.insight.pool
+    cid = _conversation(server, LONG)
+    pool.redaction(["warm up"])  # the child's start and model load are not the refresh
+    thread, out = _in_thread(
+        lambda: server.request("POST", f"/v1/conversations/{cid}/refresh", timeout=300)
+    )
+    times: list[float] = []
+    with httpx.Client(base_url=server.base_url, timeout=30) as client:
+        while thread.is_alive() or len(times) < 5:
+            started = time.perf_counter()
+            assert client.get("/health").status_code == 200
+            times.append(time.perf_counter() - started)
+            time.sleep(0.02)
+    thread.join()
+    assert out["response"].status_code == 200, out["response"].text
+    assert pool.last_pid != os.getpid()
+    assert len(times) > 20  # the refresh took a while: /health was asked throughout
+    assert sorted(times)[len(times) // 2] < 0.25 and max(times) < 0.9, times
+
+
+def test_a_killed_insight_process_fails_the_refresh_clearly_and_is_replaced(
+    server: Api,
+) -> None:
+    pool = server.services.insight.pool
+    pool.close()  # a fresh child, so the kill lands during this refresh
+    cid = _conversation(server, LONG)
+    url = f"/v1/conversations/{cid}/summary"
+    thread, out = _in_thread(lambda: server.get(url, params={"refresh": "true"}, timeout=300))
+    deadline = time.monotonic() + 60
+    while not pool.pids():
+        assert time.monotonic() < deadline, "the insight process never started"
+        time.sleep(0.01)
+    killed = pool.pids()[0]
+    os.kill(killed, signal.SIGKILL)
+    thread.join(60)
+    assert not thread.is_alive(), "the request hangs on a dead process"
+    failed = out["response"]
+    assert failed.status_code == 503, failed.text
+    assert "insight process stopped" in failed.json()["message"]
+    again = server.get(url, params={"refresh": "true"}, timeout=300)
+    assert again.status_code == 200, again.text
+    assert again.json()["summary"]
+    assert pool.last_pid not in (None, killed, os.getpid())
+
+
+def test_the_insight_process_is_stopped_with_the_services(tmp_path: Path) -> None:
+    with running_server(tmp_path, workers=0) as api:
+        pool = api.services.insight.pool
+        pool.redaction(["Call John Smith."])
+        pids = pool.pids()
+        assert pids
+    deadline = time.monotonic() + 30
+    while _alive(pids[0]):
+        assert time.monotonic() < deadline, "the insight process outlived the server"
+        time.sleep(0.05)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # a killed child stays a zombie until reaped; it no longer runs
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(")")[-1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_the_insight_process_computes_what_the_thread_would(server: Api) -> None:
+    """Messages and results cross in pickled chunks (see ``pool``): nothing is lost."""
+    from parley.insights import InsightOptions, Message, TrackerSpec, compute_insights
+
+    messages = [Message(str(i), text, i, i + 1.0, None) for i, text in enumerate(LONG[:1_200])]
+    messages.append(Message("x", "Call John Smith at 415-555-0132 tomorrow.", 9e3, 9e3, None))
+    tracker = TrackerSpec(id="1", name="Budget", vocabulary=("budget",))
+    options = InsightOptions(detect_entities=True, enable_summary=True, trackers=(tracker,))
+    assert server.services.insight.pool.compute(messages, options) == compute_insights(
+        messages, options
+    )

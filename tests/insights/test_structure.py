@@ -63,7 +63,7 @@ def test_detectors_import_the_records_never_the_orchestrator_or_the_package() ->
             continue
         mods = imports(path)
         assert "parley.insights" not in mods, f"{name} imports the package's __init__"
-        if name != "compute":
+        if name not in ("compute", "pool"):  # pool runs compute in another process
             assert "parley.insights.compute" not in mods, f"{name} imports compute"
     assert "parley.insights.compute" in imports(MODULES["__init__"])
     assert not (PACKAGE / "base.py").exists()

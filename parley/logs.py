@@ -16,13 +16,22 @@ import json
 import logging
 import logging.config
 import re
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
-__all__ = ["JsonFormatter", "RedactingFilter", "dict_config", "job_context", "redact", "setup"]
+__all__ = [
+    "JsonFormatter",
+    "RedactingFilter",
+    "StderrHandler",
+    "dict_config",
+    "job_context",
+    "redact",
+    "setup",
+]
 
 _IDS = ("job_id", "conversation_id", "app_id")
 _context: dict[str, ContextVar[str | None]] = {
@@ -109,6 +118,23 @@ def job_context(**ids: str | None) -> Iterator[None]:
             var.reset(token)
 
 
+class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to ``sys.stderr`` as it is when a line is logged, not as it was at setup.
+
+    ``ext://sys.stderr`` binds the stream once: set up while something had swapped
+    ``sys.stderr`` (a test's capture, a CLI command run in-process), the handler kept
+    writing to that object after its owner closed it, and every later line printed a
+    "ValueError: I/O operation on closed file" traceback instead of itself.
+    """
+
+    def __init__(self, level: int = logging.NOTSET) -> None:
+        logging.Handler.__init__(self, level)
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+
 def dict_config(format: str = "text", level: str | int = "INFO") -> dict[str, Any]:
     """A ``logging.config.dictConfig`` for the root handler; also handed to uvicorn, so
     its worker processes (``--workers``) log the same way."""
@@ -125,8 +151,7 @@ def dict_config(format: str = "text", level: str | int = "INFO") -> dict[str, An
         "formatters": {"default": formatter},
         "handlers": {
             "stderr": {
-                "class": "logging.StreamHandler",
-                "stream": "ext://sys.stderr",
+                "()": StderrHandler,
                 "filters": ["redact"],
                 "formatter": "default",
             }

@@ -6,7 +6,6 @@ import os
 import secrets
 import socket
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -15,6 +14,8 @@ from typing import Any
 
 import httpx
 import pytest
+
+from tests.waiting import until
 
 REPO = Path(__file__).resolve().parents[1]
 TESTDATA = Path(os.environ.get("PARLEY_TESTDATA", REPO.parent / "shared" / "testdata"))
@@ -109,28 +110,37 @@ class Api:
         return response.json()
 
     def wait(self, job_id: str, timeout: float = 180) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            job = self.get(f"/v1/job/{job_id}").json()
-            if job["status"] in ("completed", "failed"):
-                return job
-            time.sleep(0.2)
-        raise AssertionError(f"job {job_id} did not finish in {timeout}s")
+        """The job once it has ended (completed or failed), read over HTTP."""
+        return wait_for_job(self.client, job_id, self.auth, timeout)
+
+
+def wait_for_job(
+    client: httpx.Client, job_id: str, headers: dict[str, str], timeout: float = 180
+) -> dict[str, Any]:
+    """``GET /v1/job/{id}`` until the job has ended; its last answer."""
+
+    def ended() -> dict[str, Any] | None:
+        job: dict[str, Any] = client.get(f"/v1/job/{job_id}", headers=headers).json()
+        return job if job["status"] in ("completed", "failed") else None
+
+    return until(ended, timeout=timeout, what=f"job {job_id} did not end")
 
 
 def wait_for_token(base_url: str, timeout: float = 60) -> str:
     """Poll a starting server until it issues a token for the test app."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            response = httpx.post(
-                f"{base_url}/oauth2/token:generate", json={"appId": APP_ID, "appSecret": APP_SECRET}
-            )
-            return str(response.json()["accessToken"])
-        except (httpx.HTTPError, KeyError, ValueError):
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
+
+    def token() -> str:
+        response = httpx.post(
+            f"{base_url}/oauth2/token:generate", json={"appId": APP_ID, "appSecret": APP_SECRET}
+        )
+        return str(response.json()["accessToken"])
+
+    return until(
+        token,
+        timeout=timeout,
+        what=f"no token from {base_url}",
+        ignore=(httpx.HTTPError, KeyError, ValueError),
+    )
 
 
 def start_server(app: Any) -> tuple[Any, threading.Thread, str]:
@@ -143,11 +153,9 @@ def start_server(app: Any) -> tuple[Any, threading.Thread, str]:
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.05)
+    until(lambda: server.started or not thread.is_alive(), timeout=30, what="no server started")
+    if not server.started:
+        raise RuntimeError("the test server did not start")
     return server, thread, f"http://127.0.0.1:{port}"
 
 

@@ -17,10 +17,20 @@ class Receiver:
     calls: list[tuple[dict[str, str], dict[str, Any]]] = field(default_factory=list)
     fail_first: int = 0
     posts: int = 0
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    #: held while a POST is recorded, and notified after it: ``wait_for`` waits on it
+    lock: threading.Condition = field(default_factory=threading.Condition)
 
     def bodies(self) -> list[dict[str, Any]]:
         with self.lock:
+            return [body for _, body in self.calls]
+
+    def wait_for(self, count: int, timeout: float = 30.0) -> list[dict[str, Any]]:
+        """The bodies, once at least ``count`` were received (woken by each POST, no
+        polling); AssertionError after ``timeout`` s with what did arrive."""
+        with self.lock:
+            if not self.lock.wait_for(lambda: len(self.calls) >= count, timeout):
+                got = [body for _, body in self.calls]
+                raise AssertionError(f"{len(got)} of {count} webhook POSTs arrived: {got}")
             return [body for _, body in self.calls]
 
 
@@ -44,6 +54,7 @@ def receiver(
                 if not failing:
                     headers = {k.lower(): v for k, v in self.headers.items()}
                     rec.calls.append((headers | {"_raw": raw.decode()}, json.loads(raw)))
+                rec.lock.notify_all()
             self.send_response(status if failing else 200)
             if failing and retry_after:
                 self.send_header("Retry-After", retry_after)

@@ -6,7 +6,6 @@ import os
 import secrets
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from typing import Any
 import httpx
 
 from tests.helpers import free_port
+from tests.waiting import until
 
 
 @dataclass
@@ -57,15 +57,13 @@ def moto_server() -> Iterator[S3Server]:
     )
     endpoint = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(endpoint + "/moto-api/", timeout=1)
-                break
-            except httpx.HTTPError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError("moto server did not start") from None
-                time.sleep(0.1)
+
+        def answers() -> bool:
+            if process.poll() is not None:
+                raise RuntimeError("moto server did not start")
+            return bool(httpx.get(endpoint + "/moto-api/", timeout=1))
+
+        until(answers, timeout=30, what="moto server did not start", ignore=(httpx.HTTPError,))
         env = {
             "AWS_ENDPOINT_URL": endpoint,
             "AWS_ACCESS_KEY_ID": "testing",

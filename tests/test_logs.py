@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from parley.logs import JsonFormatter, RedactingFilter, job_context, redact
-from tests.conftest import APP_ID, APP_SECRET
+from tests.conftest import APP_ID, APP_SECRET, wait_for_job
 from tests.receiver import receiver
 from tests.server import parley_serve
 
@@ -55,16 +55,10 @@ def test_a_server_logs_json_lines_without_secrets(tmp_path: Path) -> None:
         )
         assert answer.status_code == 201, answer.text
         job_id = answer.json()["jobId"]
-        deadline = time.monotonic() + 120
-        while httpx.get(f"{base}/v1/job/{job_id}?access_token={token}").json()["status"] not in (
-            "completed",
-            "failed",
-        ):
-            assert time.monotonic() < deadline
-            time.sleep(0.2)
-        deadline = time.monotonic() + 30
-        while len(hook.bodies()) < 3 and time.monotonic() < deadline:
-            time.sleep(0.1)
+        # the token in the query string, as the submission had it: its log lines are checked
+        with httpx.Client(base_url=base, params={"access_token": token}, timeout=60) as client:
+            wait_for_job(client, job_id, {}, timeout=120)
+        hook.wait_for(3)
     text = log.read_text()
     # Python's multiprocessing resource tracker (its own process, no logging) may warn at exit
     raw = [line for line in text.splitlines() if line.strip()]
@@ -84,3 +78,30 @@ def test_a_server_logs_json_lines_without_secrets(tmp_path: Path) -> None:
     assert job_lines and all(line.get("job_id") == job_id for line in job_lines), job_lines
     assert all(line.get("app_id") == APP_ID for line in job_lines)
     assert any("failed" in line["message"] for line in job_lines), "the 404 URL failed the job"
+
+
+def test_logging_set_up_under_a_swapped_stderr_writes_to_the_current_one(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A CLI command run in-process (tests do) set logging up while ``sys.stderr`` was a
+    capture that was closed later: every later line printed "I/O operation on closed
+    file" tracebacks. The handler writes to whatever ``sys.stderr`` is now."""
+    import io
+    import sys
+
+    from parley import logs
+
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    swapped = io.StringIO()
+    try:
+        with monkeypatch.context() as m:
+            m.setattr(sys, "stderr", swapped)
+            logs.setup("text", "INFO")
+        swapped.close()
+        logging.getLogger("parley.test").warning("after the swap")
+        err = capsys.readouterr().err
+    finally:
+        root.handlers[:], root.level = saved[0], saved[1]
+    assert "after the swap" in err
+    assert "Logging error" not in err and "closed file" not in err

@@ -15,7 +15,8 @@ instant (SIGKILL, OOM), and ``multiprocessing.Event.set()`` waits forever for a 
 died inside ``wait()``. Children are woken by a byte down a non-blocking pipe, stopped by a
 shared flag and the pipe's EOF, and report readiness in a shared byte. SIGTERM ends a child
 at once (a stop signals the whole process group); its job goes back to the queue without
-counting as a crash.
+counting as a crash. A child tells the server it finished a job by a byte down a second
+pipe, which is what ``LocalQueue.join`` waits on instead of polling on a timer.
 """
 
 from __future__ import annotations
@@ -35,13 +36,15 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import select
+
 from parley.config import Settings
 from parley.jobs import owners
 from parley.jobs.webhook import WebhookDispatcher
 from parley.jobs.worker import JobRunner, notify
 from parley.storage import Storage
 from parley.storage import jobs as jobs_store
-from parley.storage.models import JobStatus, utcnow
+from parley.storage.models import ACTIVE, Job, JobStatus, utcnow
 
 __all__ = ["CRASH_REASON", "JobQueue", "LocalQueue", "Reaper", "RunnerFactory"]
 
@@ -177,6 +180,24 @@ def _wait_for_bell(bell: multiprocessing.connection.Connection, timeout: float) 
         return True
 
 
+def _tell(done: multiprocessing.connection.Connection) -> None:
+    """In the child: a job ended. Never blocks: a full pipe already says so, and a server
+    that is gone has nobody to tell."""
+    with contextlib.suppress(OSError):
+        os.write(done.fileno(), b"\0")
+
+
+def _drain(reader: multiprocessing.connection.Connection) -> bool:
+    """In the server: read what a child told; False once its end is closed (or ours)."""
+    try:
+        while reader.poll():
+            if not os.read(reader.fileno(), 4096):
+                return False
+    except (OSError, ValueError):
+        return False
+    return True
+
+
 def _child_main(
     factory: RunnerFactory,
     settings: Settings,
@@ -184,6 +205,7 @@ def _child_main(
     bell: multiprocessing.connection.Connection,
     stop: Any,
     ready: Any,
+    done: multiprocessing.connection.Connection,
 ) -> None:
     """A worker child: load the models once, then claim and run jobs until told to stop."""
     from parley import logs  # the parent's format and redaction (issue 11)
@@ -194,6 +216,7 @@ def _child_main(
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     os.set_blocking(bell.fileno(), False)
+    os.set_blocking(done.fileno(), False)
     logs.setup(settings.log_format, settings.log_level)
     _watch_parent(multiprocessing.parent_process())
     runner = factory(settings, worker_id)
@@ -209,6 +232,7 @@ def _child_main(
             job_id = None
         if job_id is not None:
             runner.run(job_id)
+            _tell(done)
             continue
         if not _wait_for_bell(bell, settings.queue_poll_seconds):
             break
@@ -224,6 +248,8 @@ class _Slot:
     worker_id: str = ""
     bell: _Doorbell | None = None
     ready: Any = None
+    #: the server's end of the child's "a job ended" pipe (``join`` waits on it)
+    done: multiprocessing.connection.Connection | None = None
     started_at: float = 0.0
     restarts: int = 0
     not_before: float = 0.0
@@ -281,15 +307,20 @@ class LocalQueue(JobQueue):
         if slot.bell is not None:
             slot.bell.close()
         slot.bell, slot.ready = _Doorbell(self._context), self._context.RawValue("b", 0)
+        if slot.done is not None:
+            slot.done.close()
+        slot.done, done = self._context.Pipe(duplex=False)
         # The id is fixed here from the child's pid, which the child learns the same way.
+        child_ends = (slot.bell.reader, self._stop, slot.ready, done)
         process = self._context.Process(
             target=_spawned,
-            args=(self._factory, self._settings, name, slot.bell.reader, self._stop, slot.ready),
+            args=(self._factory, self._settings, name, *child_ends),
             name=f"parley-worker-{slot.index}",
             daemon=True,
         )
         process.start()
         slot.bell.reader.close()  # the child's now: a dead child makes ring() a no-op
+        done.close()  # the child's end
         slot.process, slot.started_at = process, time.monotonic()
         slot.worker_id = owners.worker_id_for(process.pid or 0, name)
 
@@ -401,7 +432,32 @@ class LocalQueue(JobQueue):
                 process.kill()
                 process.join(5.0)
             slot.process = None
+            if slot.done is not None:
+                slot.done.close()
+                slot.done = None
         self._release([slot.worker_id for slot in self._slots if slot.worker_id])
+
+    def join(self, timeout: float) -> bool:
+        """Wait until no job is scheduled or running (the jobs table says so); False if
+        some still are after ``timeout`` s. Woken by each job a child finishes, so a test
+        (or a draining operator) waits for the work itself, not a polling interval. The
+        wait is capped at a second per look, for jobs that end otherwise (a reaped crash)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            # drained before the look, so a job that ends after it wakes the wait below;
+            # a dead child's pipe (EOF) is left out until its slot is respawned
+            pipes = [s.done for s in self._slots if s.done is not None]
+            readers = [r for r in pipes if _drain(r)]
+            with self._storage.session() as session:
+                if session.scalar(select(Job.id).where(Job.status.in_(ACTIVE)).limit(1)) is None:
+                    return True
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            try:
+                multiprocessing.connection.wait(readers, min(left, 1.0))
+            except (OSError, ValueError):  # a reader closed by a respawn meanwhile
+                time.sleep(min(left, 0.05))
 
     def status(self) -> dict[str, Any]:
         alive = [s for s in self._slots if s.process is not None and s.process.is_alive()]
@@ -423,5 +479,7 @@ def _spawned(
     bell: multiprocessing.connection.Connection,
     stop: Any,
     ready: Any,
+    done: multiprocessing.connection.Connection,
 ) -> None:
-    _child_main(factory, settings, owners.worker_id_for(os.getpid(), name), bell, stop, ready)
+    worker_id = owners.worker_id_for(os.getpid(), name)
+    _child_main(factory, settings, worker_id, bell, stop, ready, done)

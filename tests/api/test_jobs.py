@@ -19,10 +19,7 @@ def test_webhook_gets_every_status_change(api: Api, testdata: Path) -> None:
     with receiver(fail_first=1) as hook:
         submitted = api.submit_file(testdata / ARCTIC, {"webhookUrl": hook.url})
         assert api.wait(submitted["jobId"])["status"] == "completed"
-        deadline = time.monotonic() + 10
-        while len(hook.bodies()) < 3 and time.monotonic() < deadline:
-            time.sleep(0.05)
-        bodies = hook.bodies()
+        bodies = hook.wait_for(3)
     assert [b["status"] for b in bodies] == ["scheduled", "in_progress", "completed"]
     for body in bodies:
         assert body == {
@@ -42,10 +39,7 @@ def test_failed_job_webhook(api: Api) -> None:
         )
         job = api.wait(response.json()["jobId"])
         assert job["status"] == "failed"
-        deadline = time.monotonic() + 10
-        while len(hook.bodies()) < 3 and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert [b["status"] for b in hook.bodies()] == ["scheduled", "in_progress", "failed"]
+        assert [b["status"] for b in hook.wait_for(3)] == ["scheduled", "in_progress", "failed"]
 
 
 @pytest.fixture()
@@ -79,10 +73,13 @@ def test_concurrency_limit_is_429_and_nothing_is_dropped(idle_server: Api, testd
         factory=build_worker_runner,
         workers=1,
     )
+    assert not queue.join(0.1), "nothing drains the queue yet"
     queue.start()
     try:
+        assert queue.join(240), "woken as the jobs end"
         for submitted in (first, second):
-            assert idle_server.wait(submitted["jobId"])["status"] == "completed"
+            job = idle_server.get(f"/v1/job/{submitted['jobId']}").json()
+            assert job["status"] == "completed", job
     finally:
         queue.stop()
     again = idle_server.request(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,9 +10,10 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
 
-from tests.conftest import APP_ID, APP_SECRET, Api, data_dir, start_server
+from tests.conftest import APP_ID, APP_SECRET, Api, data_dir, start_server, wait_for_job
 from tests.helpers import silent_wav
 from tests.server import parley_serve
+from tests.waiting import until
 
 
 def _samples(body: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
@@ -34,11 +34,14 @@ def test_health_answers_without_a_token(api: Api) -> None:
 
 
 def test_ready_checks_the_database_schema(api: Api) -> None:
-    deadline = time.monotonic() + 120  # the worker process loads its models first
-    while (answer := api.client.get("/ready")).status_code != 200:
-        assert time.monotonic() < deadline, answer.text
-        assert "worker processes ready" in answer.json()["checks"]["workers"]
-        time.sleep(0.5)
+    def ready() -> httpx.Response | None:  # the worker process loads its models first
+        answer = api.client.get("/ready")
+        if answer.status_code == 200:
+            return answer
+        assert "worker processes ready" in answer.json()["checks"]["workers"], answer.text
+        return None
+
+    answer = until(ready, timeout=120, what="never ready")
     assert answer.json()["checks"] == {"database": "ok", "workers": "ok"}
     engine = api.services.storage.engine
     with engine.begin() as connection:
@@ -67,10 +70,7 @@ def test_metrics_count_jobs_stages_and_requests(tmp_path: Path) -> None:
             ).json(),
         ]
         for job in jobs:
-            deadline = time.monotonic() + 120
-            while client.get(f"/v1/job/{job['jobId']}").json()["status"] != "completed":
-                assert time.monotonic() < deadline
-                time.sleep(0.2)
+            assert wait_for_job(client, job["jobId"], {}, timeout=120)["status"] == "completed"
         answer = client.get("/metrics")
         assert (served.data / "metrics").is_dir()
     assert answer.headers["content-type"].startswith("text/plain")

@@ -21,6 +21,8 @@ import pytest
 from tests.conftest import APP_ID, Api, running_server
 
 LLM_DELAY = 3.0
+#: set when a request reaches the slow endpoint: the slow call is under way
+LLM_CALLED = threading.Event()
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +33,8 @@ def slow_llm() -> Iterator[str]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            time.sleep(LLM_DELAY)
+            LLM_CALLED.set()
+            time.sleep(LLM_DELAY)  # the slowness under test, not a wait
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.end_headers()
@@ -107,9 +110,10 @@ def test_health_answers_during_a_slow_insight_refresh(server: Api) -> None:
         )
         result["seconds"] = time.perf_counter() - started
 
+    LLM_CALLED.clear()
     worker = threading.Thread(target=rename)
     worker.start()
-    time.sleep(0.3)
+    assert LLM_CALLED.wait(60), "the rename never reached the slow endpoint"
     times = _health_times(server.base_url, worker)
     worker.join()
     assert result["response"].status_code == 200, result["response"].text

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -15,8 +14,16 @@ import pytest
 from parley.api.app import create_app
 from parley.config import Settings
 from parley.services import build_services
-from tests.conftest import APP_ID, APP_SECRET, data_dir, start_server, wait_for_token
+from tests.conftest import (
+    APP_ID,
+    APP_SECRET,
+    data_dir,
+    start_server,
+    wait_for_job,
+    wait_for_token,
+)
 from tests.receiver import receiver
+from tests.waiting import until
 
 
 @pytest.fixture(scope="module")
@@ -99,13 +106,8 @@ def test_redirect_to_parleys_own_port_fails_the_job_with_a_plain_reason(
                 headers=auth,
             )
             assert response.status_code == 201, response.text
-            job_id = response.json()["jobId"]
-            deadline = time.monotonic() + 120
-            while time.monotonic() < deadline:
-                job = httpx.get(f"{url}/v1/job/{job_id}", headers=auth).json()
-                if job["status"] in ("completed", "failed"):
-                    break
-                time.sleep(0.2)
+            with httpx.Client(base_url=url, timeout=60) as client:
+                job = wait_for_job(client, response.json()["jobId"], auth, timeout=120)
         assert job["status"] == "failed"
         assert "only public addresses" in job["reason"]
         assert own_port not in job["reason"] and "Error" not in job["reason"]
@@ -130,13 +132,13 @@ def test_webhook_to_a_private_name_is_refused_not_retried(
             assert "only public addresses" in response.json()["message"]
             return
         job_id = response.json()["jobId"]
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            rows = httpx.get(
+
+        def settled() -> list[dict[str, Any]]:
+            rows: list[dict[str, Any]] = httpx.get(
                 f"{url}/v1/webhooks/deliveries", params={"jobId": job_id}, headers=auth
             ).json()["deliveries"]
-            if rows and all(r["state"] != "pending" for r in rows):
-                break
-            time.sleep(0.2)
+            return rows if rows and all(r["state"] != "pending" for r in rows) else []
+
+        rows = until(settled, timeout=120, what="the deliveries settled")
         assert hook.bodies() == []
     assert rows and all(r["state"] == "failed" and r["attempts"] == 1 for r in rows)

@@ -2,21 +2,11 @@
 
 from __future__ import annotations
 
-import time
-
 from tests.conftest import Api
 from tests.receiver import receiver
+from tests.waiting import until
 
 MESSAGE = {"payload": {"content": "Please send the report by Friday."}}
-
-
-def _wait(check, timeout: float = 30.0) -> bool:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.1)
-    return check()
 
 
 def test_delivery_log_lists_errors_and_replays(api: Api) -> None:
@@ -33,7 +23,7 @@ def test_delivery_log_lists_errors_and_replays(api: Api) -> None:
             ).json()["deliveries"]
             return found
 
-        assert _wait(lambda: len(failed()) == 3)
+        until(lambda: len(failed()) == 3, timeout=30, what="3 failed deliveries")
         deliveries = failed()
         assert {d["status"] for d in deliveries} == {"scheduled", "in_progress", "completed"}
         assert all(d["lastError"] == "HTTP 500" and d["attempts"] == 4 for d in deliveries)
@@ -47,16 +37,18 @@ def test_delivery_log_lists_errors_and_replays(api: Api) -> None:
         assert replay.status_code == 202
         again = replay.json()["delivery"]
         assert again["id"] != completed["id"] and again["eventId"] == completed["eventId"]
-        assert _wait(lambda: len(hook.bodies()) == 1)
+        hook.wait_for(1)
         headers, body = hook.calls[0]
         assert body["status"] == "completed" and headers["webhook-id"] == completed["eventId"]
         state = api.get(f"/v1/webhooks/deliveries/{again['id']}").json()["delivery"]["state"]
-        assert _wait(
+        until(
             lambda: (
                 api.get(f"/v1/webhooks/deliveries/{again['id']}").json()["delivery"]["state"]
                 == "delivered"
-            )
-        ), state
+            ),
+            timeout=30,
+            what=f"the replay delivered (was {state})",
+        )
 
 
 def test_unknown_delivery_ids_are_404(api: Api) -> None:

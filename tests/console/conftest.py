@@ -56,6 +56,20 @@ def text_conversation(api: Api, words: str = "We agreed on the budget.") -> str:
     return str(created["conversationId"])
 
 
+def expired_link(api: Api, url: str, lifetime: int) -> str:
+    """``url`` (an experience link made with ``summaryURLExpiresIn: lifetime``) as it is
+    once its time is up: its own claims, proven to carry that lifetime, signed by the
+    server's key with the expiry already past. Waiting out the second on the wall clock
+    made the tests slow, and raced the link's whole-second ``iat``."""
+    import jwt
+
+    base, _, token = url.rpartition("/")
+    claims = jwt.decode(token, options={"verify_signature": False})
+    assert claims["exp"] - claims["iat"] == lifetime, claims
+    claims["exp"] = claims["iat"] - 1
+    return f"{base}/{api.services.tokens.sign(claims)}"
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     if not CHROMIUM.exists():

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from tests.conftest import Api
-from tests.console.conftest import text_conversation
+from tests.console.conftest import expired_link, text_conversation
 
 
 def _media(api: Api, call: dict[str, str]) -> dict:
@@ -143,8 +143,7 @@ def test_experience_options_expiry_editing_and_revocation(api: Api) -> None:
     short = api.request(
         "POST", url, json={"name": "verbose-text-summary", "summaryURLExpiresIn": 1}
     )
-    time.sleep(2.1)
-    expired = httpx.get(short.json()["url"] + "/data")
+    expired = httpx.get(expired_link(api, short.json()["url"], 1) + "/data")
     assert expired.status_code == 401 and expired.json() == {"message": "This link has expired."}
 
     assert api.request("DELETE", f"/v1/conversations/{cid}").status_code == 200

@@ -8,7 +8,6 @@ in the pytest tmp dir (its path is printed), and axe-core checks each page.
 
 from __future__ import annotations
 
-import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import APP_ID, APP_SECRET, Api, data_dir, start_server
-from tests.console.conftest import text_conversation
+from tests.console.conftest import expired_link, text_conversation
 from tests.helpers import free_port
 
 WIDE = {"width": 1280, "height": 900}
@@ -283,8 +282,7 @@ def test_errors_are_said_plainly(api: Api, browser: Any, tmp_path: Path, artefac
         f"/v1/conversations/{conversation_id}/experiences",
         json={"name": "verbose-text-summary", "summaryURLExpiresIn": 1},
     ).json()
-    time.sleep(2.1)
-    page.goto(made["url"])
+    page.goto(expired_link(api, made["url"], 1))
     page.wait_for_selector("h1:has-text('expired')")
 
     # the server goes away

@@ -24,8 +24,16 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import APP_ID, APP_SECRET, data_dir, running_server, wait_for_token
+from tests.conftest import (
+    APP_ID,
+    APP_SECRET,
+    data_dir,
+    running_server,
+    wait_for_job,
+    wait_for_token,
+)
 from tests.helpers import free_port
+from tests.waiting import until
 
 pytestmark = pytest.mark.slow
 
@@ -34,10 +42,7 @@ TEXT = {"messages": [{"payload": {"content": "Alice will send the report by Frid
 
 
 def _until(condition: Any, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, what
-        time.sleep(0.1)
+    until(condition, timeout=max(timeout, 0.0), what=what)
 
 
 def test_a_submission_right_after_the_idle_worker_dies_is_answered(tmp_path: Path) -> None:
@@ -182,10 +187,7 @@ def test_sigterm_to_the_group_stops_within_10s_and_hands_the_job_back(
             client = httpx.Client(
                 base_url=base, headers={"x-api-key": wait_for_token(base, 120)}, timeout=30
             )
-            deadline = time.monotonic() + 240
-            while (job := client.get(job_url).json())["status"] not in ("completed", "failed"):
-                assert time.monotonic() < deadline, job
-                time.sleep(0.3)
+            job = wait_for_job(client, job_url.rsplit("/", 1)[1], {}, timeout=240)
             assert job["status"] == "completed", job
             assert media.requests == 2, "fetched once before the stop and once after"
             client.close()

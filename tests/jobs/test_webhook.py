@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,6 +17,7 @@ from parley.storage import Storage
 from parley.storage.models import WebhookDelivery
 from tests.helpers import free_port
 from tests.receiver import receiver
+from tests.waiting import until
 
 #: The receivers here listen on loopback, which the guard refuses unless allowed.
 LOOPBACK = OutboundGuard(["127.0.0.0/8"])
@@ -40,13 +41,14 @@ def rows(storage: Storage) -> list[WebhookDelivery]:
         return list(session.scalars(select(WebhookDelivery).order_by(WebhookDelivery.id)))
 
 
-def eventually(check: Callable[[], bool], timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.02)
-    return check()
+def _tried(storage: Storage) -> set[str]:
+    """The URLs with a delivery claimed (in flight) or already tried."""
+    return {r.url for r in rows(storage) if r.claimed_until is not None or r.attempts}
+
+
+def _failed(storage: Storage) -> set[str]:
+    """The URLs with a failed attempt on record (the dispatcher marks them suspect first)."""
+    return {r.url for r in rows(storage) if r.last_error is not None}
 
 
 def test_retries_until_2xx_in_order_and_signed(storage: Storage) -> None:
@@ -86,12 +88,14 @@ def test_gives_up_after_max_attempts_and_keeps_the_reason(storage: Storage) -> N
 
 
 def test_unreachable_endpoint_does_not_block_other_jobs(storage: Storage) -> None:
-    dispatcher = WebhookDispatcher(storage, guard=LOOPBACK, max_attempts=3, backoff=0.5)
+    # "a" blocking "b" would hold it for a's retries, 2 + 4 s: far past the bound below
+    dispatcher = WebhookDispatcher(storage, guard=LOOPBACK, max_attempts=3, backoff=2.0)
     with receiver() as hook:
+        started = time.monotonic()
         dispatcher.send("http://127.0.0.1:9/nothing", status_event("a", "c", "failed"), key="a")
         dispatcher.send(hook.url, status_event("b", "c", "completed"), key="b")
-        assert eventually(lambda: bool(hook.bodies()), timeout=1.0)
-        assert [b["jobId"] for b in hook.bodies()] == ["b"]
+        assert [b["jobId"] for b in hook.wait_for(1, timeout=30)] == ["b"]
+        assert time.monotonic() - started < 3.0
     dispatcher.close(timeout=0.1)
 
 
@@ -101,7 +105,7 @@ def test_pending_events_survive_a_restart(storage: Storage) -> None:
     first = WebhookDispatcher(storage, guard=LOOPBACK, max_attempts=10, backoff=0.05)
     first.send(url, status_event("job-9", "c9", "in_progress"), key="job-9")
     first.send(url, status_event("job-9", "c9", "completed"), key="job-9")
-    assert eventually(lambda: rows(storage)[0].attempts >= 1)
+    until(lambda: rows(storage)[0].attempts >= 1, timeout=30, what="a first attempt")
     first.close(timeout=0.1)
     assert [r.state for r in rows(storage)] == ["pending", "pending"]
 
@@ -109,7 +113,7 @@ def test_pending_events_survive_a_restart(storage: Storage) -> None:
         second = WebhookDispatcher(
             storage, guard=LOOPBACK, max_attempts=10, backoff=0.05, poll_interval=0.1
         )
-        assert eventually(lambda: len(hook.bodies()) == 2)
+        hook.wait_for(2)
         second.close()
     assert [b["status"] for b in hook.bodies()] == ["in_progress", "completed"]
     assert [r.state for r in rows(storage)] == ["delivered", "delivered"]
@@ -137,7 +141,7 @@ def test_event_sent_in_a_transaction_exists_only_if_it_commits(storage: Storage)
             raise RuntimeError("the status change is rolled back")
         with storage.session() as session:
             dispatcher.send(hook.url, status_event("y", "c", "completed"), key="y", session=session)
-        assert eventually(lambda: bool(hook.bodies()), timeout=5.0)
+        hook.wait_for(1)
         assert dispatcher.join(5)
         assert [b["jobId"] for b in hook.bodies()] == ["y"]
     dispatcher.close()
@@ -251,10 +255,11 @@ def test_dead_receivers_do_not_delay_a_healthy_one(storage: Storage) -> None:
         s.bind(("127.0.0.1", 0))
         s.listen(64)
         dead.append(s)
+    dead_timeout = 3.0  # the bounds below are well inside it, even on a loaded machine
     dispatcher = WebhookDispatcher(
         storage,
         guard=LOOPBACK,
-        timeout=1,
+        timeout=dead_timeout,
         threads=24,
         per_destination=1,
         poll_interval=0.1,
@@ -268,20 +273,22 @@ def test_dead_receivers_do_not_delay_a_healthy_one(storage: Storage) -> None:
                     dispatcher.send(
                         url, status_event(f"d{i}-{n}", "c", "scheduled"), key=f"d{i}-{n}"
                     )
-            time.sleep(0.3)  # the dead ones have claimed what they can
+            # the dead ones have claimed what they can: one in flight each
+            until(lambda: len(_tried(storage)) == 16, timeout=30, what="16 dead ones claimed")
             started = time.monotonic()
             dispatcher.send(hook.url, status_event("healthy", "c", "completed"), key="healthy")
-            assert eventually(lambda: bool(hook.bodies()), timeout=5.0)
-            assert time.monotonic() - started < 0.8  # well inside one dead timeout
-            time.sleep(1.5)  # every dead receiver has failed once: now they are suspect
+            hook.wait_for(1, timeout=10)
+            assert time.monotonic() - started < dead_timeout / 2  # inside one dead timeout
+            # every dead receiver has failed once: now they are suspect
+            until(lambda: len(_failed(storage)) == 16, timeout=30, what="16 dead ones failed")
             started = time.monotonic()
             dispatcher.send(hook.url, status_event("healthy2", "c", "completed"), key="healthy2")
-            assert eventually(lambda: len(hook.bodies()) == 2, timeout=5.0)
-            assert time.monotonic() - started < 0.8
+            hook.wait_for(2, timeout=10)
+            assert time.monotonic() - started < dead_timeout / 2
     finally:
-        dispatcher.close(timeout=0.1)
-        for s in dead:
+        for s in dead:  # first: their connections reset, so no delivery holds the close
             s.close()
+        dispatcher.close(timeout=0.1)
 
 
 @pytest.mark.parametrize("retry_after", ["\u00b2", "\u00b3\u00b9", "soon"])

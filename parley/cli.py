@@ -273,14 +273,14 @@ EXIT_CODES = (
 
 
 def _client(args: argparse.Namespace) -> Any:
-    from parley.client import Parley
+    from parley_client import Parley
 
     return Parley.from_config(args.server, config=args.config)
 
 
 def _remote(run: Any, args: argparse.Namespace, *rest: Any) -> int:
     """Run a remote command, turning client errors into a message and an exit code."""
-    from parley import client
+    import parley_client as client
 
     try:
         with _client(args) as parley:

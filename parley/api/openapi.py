@@ -1,6 +1,6 @@
 """The OpenAPI document: derived by FastAPI from the routes and their wire models.
 
-Each route declares its answer (``response_model=`` a ``parley.wire`` model), its own
+Each route declares its answer (``response_model=`` a ``parley_client.wire`` model), its own
 error statuses (``responses=errors(...)``) and, through ``doc(...)``, the request body
 model and query parameters it reads itself (routes check those by hand: Symbl's options
 come in many spellings, see ``parley.options``). What stays written here is short: the
@@ -22,7 +22,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from parley.options.job import OPTION_SCHEMAS
-from parley.wire import Error, TextJob, UrlJob
+from parley_client.wire import Error, TextJob, UrlJob
 
 __all__ = [
     "Operation",

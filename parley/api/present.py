@@ -8,7 +8,7 @@ from typing import Any
 from parley.storage.models import Conversation, Member, Message
 from parley.times import iso
 from parley.transcript import Line
-from parley.wire.people import person_json
+from parley_client.wire.people import person_json
 
 __all__ = [
     "at",

@@ -17,8 +17,8 @@ from parley.options.job import (
     parse_options,
 )
 from parley.options.jsonload import json_depth, loads_bounded
-from parley.options.limits import LIMITS
 from parley.options.values import validate_url
+from parley_client.wire.limits import LIMITS
 
 __all__ = [
     "LIMITS",

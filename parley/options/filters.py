@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from parley.errors import BadRequest
-from parley.options.limits import LIMITS
+from parley_client.wire.limits import LIMITS
 
 __all__ = ["parse_metadata_filter"]
 

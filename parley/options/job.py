@@ -19,7 +19,6 @@ from functools import cache
 from typing import Any
 
 from parley.errors import BadRequest
-from parley.options.limits import LIMITS
 from parley.options.values import (
     Raw,
     boolean,
@@ -31,6 +30,7 @@ from parley.options.values import (
     string_list,
     url,
 )
+from parley_client.wire.limits import LIMITS
 
 __all__ = [
     "OPTIONS",

@@ -11,8 +11,8 @@ import json
 from typing import Any
 
 from parley.errors import BadRequest
-from parley.options.limits import LIMITS
 from parley.textcheck import check_tree
+from parley_client.wire.limits import LIMITS
 
 __all__ = ["json_depth", "loads_bounded"]
 

@@ -16,8 +16,8 @@ from typing import Any
 
 from parley.errors import BadRequest
 from parley.options.jsonload import json_depth, loads_bounded
-from parley.options.limits import LIMITS
 from parley.outbound import check_url_shape
+from parley_client.wire.limits import LIMITS
 
 __all__ = [
     "Raw",

@@ -6,7 +6,7 @@ from __future__ import annotations
 from parley.api.present import member_json, with_people
 from parley.insights.people import person_json as insight_person_json
 from parley.storage.models import Member
-from parley.wire import ActionItemList, QuestionList, person_json
+from parley_client.wire import ActionItemList, QuestionList, person_json
 
 
 def _member(email: str | None) -> Member:

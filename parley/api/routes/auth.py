@@ -10,10 +10,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 
-from parley import wire
 from parley.api.deps import ServicesDep, json_limited
 from parley.api.openapi import doc, errors
 from parley.errors import BadRequest
+from parley_client import wire
 
 router = APIRouter(tags=["auth"])
 

@@ -15,7 +15,6 @@ from fastapi import APIRouter, Request, Response
 from sqlalchemy.orm import Session
 
 from parley import conversations as service
-from parley import wire
 from parley.api.deps import AppId, JsonObject, ServicesDep
 from parley.api.openapi import doc, errors, query
 from parley.api.params import SafeJSONResponse, query_int
@@ -25,10 +24,11 @@ from parley.insights.redaction import mask
 from parley.options.dates import parse_datetime
 from parley.options.filters import parse_metadata_filter
 from parley.options.jsonload import loads_bounded
-from parley.options.limits import LIMITS
 from parley.storage import conversations as store
 from parley.storage.models import Conversation, Member
 from parley.transcript import CONTENT_TYPES, render
+from parley_client import wire
+from parley_client.wire.limits import LIMITS
 
 router = APIRouter(prefix="/v1/conversations", tags=["conversations"])
 

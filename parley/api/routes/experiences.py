@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from parley import conversations as service
-from parley import wire
 from parley.api.deps import AppId, ServicesDep
 from parley.api.openapi import doc, errors
 from parley.api.present import member_json, message_json, with_people
@@ -33,6 +32,7 @@ from parley.errors import BadRequest, NotFound, ParleyError, Unauthorized
 from parley.storage import conversations as store
 from parley.storage.media import timeline
 from parley.storage.models import Conversation
+from parley_client import wire
 
 router = APIRouter(tags=["experiences"])
 

@@ -12,7 +12,6 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from parley import conversations as service
-from parley import wire
 from parley.analytics import Span, analytics
 from parley.api.deps import AppId, OptionalJsonObject, ServicesDep
 from parley.api.openapi import doc, errors, query
@@ -22,7 +21,8 @@ from parley.errors import BadRequest, Conflict, NotFound
 from parley.options.job import OPTION_FIELDS, parse_options
 from parley.storage import conversations as store
 from parley.storage import jobs as jobs_store
-from parley.wire.people import person_json
+from parley_client import wire
+from parley_client.wire.people import person_json
 
 router = APIRouter(prefix="/v1/conversations", tags=["insights"])
 _TOPIC_FLAGS = ("sentiment", "parentRefs", "refresh")

@@ -11,7 +11,6 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from parley import wire
 from parley.api.deps import AppId, ServicesDep
 from parley.api.openapi import doc, errors, query
 from parley.api.params import query_int
@@ -21,6 +20,7 @@ from parley.storage import conversations as conversations_store
 from parley.storage import jobs as jobs_store
 from parley.storage.models import Job
 from parley.times import iso
+from parley_client import wire
 
 router = APIRouter(tags=["jobs"])
 

@@ -12,13 +12,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 
-from parley import wire
 from parley.api.deps import AppId, ServicesDep, json_limited
 from parley.api.openapi import doc, errors, query, ref
 from parley.errors import BadRequest
 from parley.storage import trackers as store
 from parley.storage.models import Tracker
 from parley.times import iso
+from parley_client import wire
 
 router = APIRouter(prefix="/v1/manage", tags=["management"])
 

@@ -15,7 +15,6 @@ from typing import IO, Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
-from parley import wire
 from parley.api.deps import AppId, ServicesDep
 from parley.api.openapi import errors
 from parley.errors import NotFound
@@ -23,6 +22,7 @@ from parley.storage import conversations as store
 from parley.storage.audio import AudioStore
 from parley.storage.media import MediaFile, timeline
 from parley.textcheck import parse_capped
+from parley_client import wire
 
 __all__ = ["media_json", "ranged", "router"]
 

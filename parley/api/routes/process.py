@@ -16,7 +16,6 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
-from parley import wire
 from parley.api.deps import AppId, ServicesDep
 from parley.api.openapi import doc, errors, option_query
 from parley.api.routes.bodies import json_bytes, json_object, parse_object, receive_upload
@@ -24,9 +23,10 @@ from parley.errors import BadRequest
 from parley.jobs.submit import Submission
 from parley.options.dates import parse_datetime
 from parley.options.job import JobOptions, parse_options
-from parley.options.limits import LIMITS
 from parley.options.values import validate_url
 from parley.outbound import OutboundGuard
+from parley_client import wire
+from parley_client.wire.limits import LIMITS
 
 router = APIRouter(tags=["async"])
 

@@ -12,7 +12,6 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from parley import wire
 from parley.api.deps import AppId, ServicesDep
 from parley.api.openapi import doc, errors, query
 from parley.api.params import query_int
@@ -21,6 +20,7 @@ from parley.errors import BadRequest, NotFound
 from parley.storage import webhooks as outbox
 from parley.storage.models import WebhookDelivery
 from parley.textcheck import parse_digits
+from parley_client import wire
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from parley.options.limits import LIMITS
+from parley_client.wire.limits import LIMITS
 
 __all__ = [
     "ExperienceRequest",

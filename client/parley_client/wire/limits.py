@@ -1,7 +1,9 @@
 """The bounds every option and body field is checked against, in one table.
 
-The parsers (``parley.options.job``), bounded JSON loading, the conversation-list filter,
-the routes and the OpenAPI document all read these numbers, so a bound changes in one place.
+The request bodies here, and on the server the option parsers (``parley.options``), bounded
+JSON loading, the conversation-list filter, the routes and the OpenAPI document all read
+these numbers, so a bound changes in one place. It lives in the client's distribution
+because the bodies a client builds carry the same bounds as the server's checks.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Five lines process a file and print its action items::
 
-    from parley.client import Parley
+    from parley_client import Parley
     parley = Parley("http://127.0.0.1:8000", app_id="demo", app_secret="demo-secret")
     job = parley.wait(parley.submit("call.wav", enableSpeakerDiarization=True), on_progress=print)
     for item in parley.action_items(job.conversation_id):

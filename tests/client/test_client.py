@@ -1,4 +1,4 @@
-"""``parley.client`` against a running server: submit, wait with progress, typed results."""
+"""``parley_client`` against a running server: submit, wait with progress, typed results."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from parley import client as c
+import parley_client as c
 from tests.conftest import APP_ID, APP_SECRET, Api
 from tests.helpers import free_port
 

@@ -4,13 +4,13 @@ Routes declare these (``response_model=``), so FastAPI validates and serializes 
 answer through them and derives ``/openapi.json`` from them. Field names are Symbl's
 (aliases where Python's differ); answers leave out what was never set
 (``response_model_exclude_unset``), which is how an optional field is absent on the wire.
-This package sits below the API and imports nothing of Parley's but the bounds, so the
-insight stage and the client can use it too.
+It ships in the light ``parley-client`` distribution (pydantic only, nothing of the
+server's), so the server, its insight stage and the client read one definition.
 """
 
 from __future__ import annotations
 
-from parley.wire.bodies import (
+from parley_client.wire.bodies import (
     ExperienceRequest,
     MemberRename,
     MemberUpdate,
@@ -25,7 +25,8 @@ from parley.wire.bodies import (
     TranscriptRequest,
     UrlJob,
 )
-from parley.wire.models import (
+from parley_client.wire.limits import LIMITS
+from parley_client.wire.models import (
     ActionItem,
     ActionItemList,
     Analytics,
@@ -70,9 +71,10 @@ from parley.wire.models import (
     WebhookDelivery,
     Word,
 )
-from parley.wire.people import Person, person_json
+from parley_client.wire.people import Person, person_json
 
 __all__ = [
+    "LIMITS",
     "ActionItem",
     "ActionItemList",
     "Analytics",

@@ -108,3 +108,10 @@ def test_config_file_and_environment(
     monkeypatch.setenv("PARLEY_APP_SECRET", APP_SECRET)  # the environment wins
     with c.Parley.from_config(config=config) as client:
         assert isinstance(client.jobs(limit=1), list)
+
+
+def test_scripts_importing_parley_client_the_old_way_get_the_same_names() -> None:
+    from parley import client as old
+
+    assert old.__all__ == c.__all__
+    assert all(getattr(old, name) is getattr(c, name) for name in c.__all__)

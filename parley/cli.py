@@ -371,19 +371,17 @@ def _submit(parley: Any, args: argparse.Namespace, extra: list[str]) -> int:
 
 
 def _get(parley: Any, args: argparse.Namespace) -> int:
-    from dataclasses import asdict
-
     cid = args.conversation
-    if args.format == "json":
+    if args.format == "json":  # the API's own JSON, as the server sent it
         body = {
-            "conversation": asdict(parley.conversation(cid)),
-            "messages": [asdict(m) for m in parley.messages(cid)],
+            "conversation": parley.conversation(cid).raw,
+            "messages": [m.raw for m in parley.messages(cid)],
             "actionItems": [i.raw for i in parley.action_items(cid)],
             "questions": [i.raw for i in parley.questions(cid)],
             "followUps": [i.raw for i in parley.follow_ups(cid)],
             "topics": [t.raw for t in parley.topics(cid)],
         }
-        print(json.dumps(body, indent=2, ensure_ascii=False, default=str))
+        print(json.dumps(body, indent=2, ensure_ascii=False))
         return EXIT_OK
     content_type = {"srt": "text/srt", "vtt": "text/vtt", "md": "text/markdown"}[args.format]
     text = parley.transcript(cid, content_type)

@@ -11,8 +11,9 @@ Five lines process a file and print its action items::
 Options keep the API's own names (``enableSpeakerDiarization``, ``diarizationSpeakerCount``,
 ``customVocabulary``...); booleans, lists and objects are encoded for you. Errors raise
 ``ParleyError`` subclasses that say what a script can act on: ``AuthError``,
-``BadRequestError``, ``NotFoundError``, ``Unreachable``, ``JobFailed``. This distribution
-needs httpx and pydantic only, none of the server's models.
+``BadRequestError``, ``NotFoundError``, ``Unreachable``, ``JobFailed``. Results are the
+typed wire models of ``parley_client.wire`` (pydantic), the classes the server answers
+through. This distribution needs httpx and pydantic only, none of the server's models.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from parley_client.client import (
     BadRequestError,
     Conversation,
     Experience,
+    FollowUp,
     Insight,
     Job,
     JobFailed,
@@ -31,6 +33,8 @@ from parley_client.client import (
     NotFoundError,
     Parley,
     ParleyError,
+    Question,
+    SummaryItem,
     Topic,
     Unreachable,
     Word,
@@ -43,6 +47,7 @@ __all__ = [
     "BadRequestError",
     "Conversation",
     "Experience",
+    "FollowUp",
     "Insight",
     "Job",
     "JobFailed",
@@ -51,6 +56,8 @@ __all__ = [
     "NotFoundError",
     "Parley",
     "ParleyError",
+    "Question",
+    "SummaryItem",
     "Topic",
     "Unreachable",
     "Word",

@@ -1,17 +1,9 @@
-"""A Python client for a Parley server (it speaks Symbl's REST API, plus Parley's extensions).
+"""The client: ``Parley``, its errors, and the records it returns.
 
-Five lines process a file and print its action items::
-
-    from parley_client import Parley
-    parley = Parley("http://127.0.0.1:8000", app_id="demo", app_secret="demo-secret")
-    job = parley.wait(parley.submit("call.wav", enableSpeakerDiarization=True), on_progress=print)
-    for item in parley.action_items(job.conversation_id):
-        print(item.text, item.assignee.name if item.assignee else "")
-
-Options keep the API's own names (``enableSpeakerDiarization``, ``diarizationSpeakerCount``,
-``customVocabulary``...); booleans, lists and objects are encoded for you. Errors raise
-``ParleyError`` subclasses that say what a script can act on: ``AuthError``,
-``BadRequestError``, ``NotFoundError``, ``Unreachable``, ``JobFailed``.
+The records are the wire models of ``parley_client.wire`` (the server answers through the
+same classes), with a few client conveniences added in subclasses: times as ``datetime``,
+``raw`` (the JSON object as received), ``Job.done``, ``Message.speaker``. Nothing here
+declares a field of the wire format again, except where its Python type changes.
 """
 
 from __future__ import annotations
@@ -22,12 +14,24 @@ import os
 import time
 import tomllib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Literal, Self, TypeAlias
 
 import httpx
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from parley_client import wire
+from parley_client.wire.models import SummaryItem as _WireSummaryItem
 
 __all__ = [
     "ActionItem",
@@ -35,6 +39,7 @@ __all__ = [
     "BadRequestError",
     "Conversation",
     "Experience",
+    "FollowUp",
     "Insight",
     "Job",
     "JobFailed",
@@ -43,6 +48,8 @@ __all__ = [
     "NotFoundError",
     "Parley",
     "ParleyError",
+    "Question",
+    "SummaryItem",
     "Topic",
     "Unreachable",
     "Word",
@@ -72,7 +79,7 @@ class AuthError(ParleyError):
 
 
 class BadRequestError(ParleyError):
-    """The request was refused as invalid (400, 413, 416, 429)."""
+    """The request was refused as invalid (400, 413, 416, 429), here or by the server."""
 
 
 class NotFoundError(ParleyError):
@@ -91,187 +98,132 @@ class JobFailed(ParleyError):
         self.job = job
 
 
-# -- results ----------------------------------------------------------------------------
+# -- results: the wire models, read as a script wants them --------------------------------
 
 
-def _time(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+class _Received(BaseModel):
+    """A record as received: frozen, and ``raw`` is the JSON object it was read from.
+
+    ``raw`` keeps what the models do not name (a newer server's keys) and the times as the
+    server wrote them; the CLI prints it as the API's JSON.
+    """
+
+    model_config = ConfigDict(frozen=True)
+    _raw: dict[str, Any] = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _keep_raw(cls, value: Any, handler: ModelWrapValidatorHandler[Self]) -> Self:
+        record = handler(value)
+        if isinstance(value, dict):
+            record._raw = value
+        return record
+
+    @property
+    def raw(self) -> dict[str, Any]:
+        return self._raw
 
 
-@dataclass(frozen=True)
-class Job:
-    id: str
-    status: str  # scheduled | in_progress | completed | failed
-    conversation_id: str
-    progress: float = 0.0
-    reason: str | None = None
-    name: str | None = None
-    created_at: datetime | None = None
+# Times are ISO strings on the wire (the server keeps Symbl's exact spelling); the records
+# below re-declare only those fields, as aware datetimes, and the nested records they hold.
+
+
+class Member(wire.Member, _Received):
+    """A participant: the members list, a message's ``from``, an action item's assignee."""
+
+
+class Word(wire.Word, _Received):
+    start_time: datetime = Field(alias="startTime")  # type: ignore[assignment]
+    end_time: datetime = Field(alias="endTime")  # type: ignore[assignment]
+
+
+class Message(wire.Message, _Received):
+    from_: Member = Field(alias="from")
+    start_time: datetime = Field(alias="startTime")  # type: ignore[assignment]
+    end_time: datetime = Field(alias="endTime")  # type: ignore[assignment]
+    words: list[Word] = Field(default_factory=list)  # type: ignore[assignment]
+
+    @property
+    def speaker(self) -> Member | None:
+        """Who said it; None where the speaker is unknown (``from`` is ``{}``)."""
+        return self.from_ if self.from_.name else None
+
+
+class Conversation(wire.Conversation, _Received):
+    start_time: datetime = Field(alias="startTime")  # type: ignore[assignment]
+    end_time: datetime = Field(alias="endTime")  # type: ignore[assignment]
+    members: list[Member]  # type: ignore[assignment]
+    matches: list[Message] = Field(default_factory=list)  # type: ignore[assignment]
+
+
+class Job(wire.Job, _Received):
+    """A job. ``conversation_id`` is always a str: the wire model allows null, which a
+    Parley server never sends (it would read as "")."""
+
+    conversation_id: str = Field(alias="conversationId")
+    created_at: datetime | None = Field(None, alias="createdAt")  # type: ignore[assignment]
+    updated_at: datetime | None = Field(None, alias="updatedAt")  # type: ignore[assignment]
+
+    @field_validator("conversation_id", mode="before")
+    @classmethod
+    def _none_as_empty(cls, value: Any) -> Any:
+        return "" if value is None else value
 
     @property
     def done(self) -> bool:
         return self.status in ("completed", "failed")
 
+
+def _speaker(person: wire.models.Speaker) -> Member | None:
+    """An insight's ``from`` (``userId`` is the e-mail) as a Member; None when unknown."""
+    if not person.name:
+        return None
+    return Member(id=person.id, name=person.name, email=person.user_id)
+
+
+class Question(wire.Question, _Received):
+    @property
+    def speaker(self) -> Member | None:
+        return _speaker(self.from_)
+
+
+class ActionItem(wire.ActionItem, _Received):
+    """An action item; ``assignee`` is None when nobody is named."""
+
+    assignee: Member | None  # type: ignore[assignment]
+    due_by: datetime | None = Field(None, alias="dueBy")  # type: ignore[assignment]
+
+    @field_validator("assignee", mode="before")
     @classmethod
-    def from_json(cls, body: dict[str, Any]) -> Job:
-        return cls(
-            id=body["id"],
-            status=body["status"],
-            conversation_id=body.get("conversationId", ""),
-            progress=float(body.get("progress") or 0.0),
-            reason=body.get("reason"),
-            name=body.get("name"),
-            created_at=_time(body.get("createdAt")),
-        )
+    def _nobody(cls, value: Any) -> Any:
+        return value if isinstance(value, dict) and value.get("name") else None
+
+    @property
+    def speaker(self) -> Member | None:
+        return _speaker(self.from_)
 
 
-@dataclass(frozen=True)
-class Member:
-    id: str | None
-    name: str
-    email: str | None = None
-
-    @classmethod
-    def from_json(cls, body: dict[str, Any] | None) -> Member | None:
-        if not body or not body.get("name"):
-            return None
-        return cls(body.get("id"), body["name"], body.get("email") or body.get("userId"))
+class FollowUp(ActionItem):
+    type: Literal["follow_up"]  # type: ignore[assignment]
 
 
-@dataclass(frozen=True)
-class Word:
-    word: str
-    start_time: datetime | None
-    end_time: datetime | None
-    time_offset: float
-    duration: float
-    score: float | None = None
+class SummaryItem(_WireSummaryItem, _Received):
+    @property
+    def message_ids(self) -> list[str]:
+        return [ref.id for ref in self.message_refs]
 
 
-@dataclass(frozen=True)
-class Message:
-    id: str
-    text: str
-    speaker: Member | None
-    start_time: datetime | None
-    end_time: datetime | None
-    time_offset: float
-    duration: float
-    words: list[Word] = field(default_factory=list)
-
-    @classmethod
-    def from_json(cls, body: dict[str, Any]) -> Message:
-        return cls(
-            id=body["id"],
-            text=body["text"],
-            speaker=Member.from_json(body.get("from")),
-            start_time=_time(body.get("startTime")),
-            end_time=_time(body.get("endTime")),
-            time_offset=float(body.get("timeOffset") or 0.0),
-            duration=float(body.get("duration") or 0.0),
-            words=[
-                Word(
-                    w["word"],
-                    _time(w.get("startTime")),
-                    _time(w.get("endTime")),
-                    float(w.get("timeOffset") or 0.0),
-                    float(w.get("duration") or 0.0),
-                    w.get("score"),
-                )
-                for w in body.get("words") or []
-            ],
-        )
+class Topic(wire.Topic, _Received):
+    """A topic; ``raw`` keeps its stored keys."""
 
 
-@dataclass(frozen=True)
-class Conversation:
-    id: str
-    name: str
-    type: str
-    start_time: datetime | None
-    end_time: datetime | None
-    members: list[Member]
-    metadata: dict[str, str]
-    matches: list[Message] = field(default_factory=list)  # search results only
-
-    @classmethod
-    def from_json(cls, body: dict[str, Any]) -> Conversation:
-        return cls(
-            id=body["id"],
-            name=body.get("name", body["id"]),
-            type=body.get("type", "meeting"),
-            start_time=_time(body.get("startTime")),
-            end_time=_time(body.get("endTime")),
-            members=[m for m in map(Member.from_json, body.get("members") or []) if m],
-            metadata=dict(body.get("metadata") or {}),
-            matches=[Message.from_json(m) for m in body.get("matches") or []],
-        )
+class Experience(wire.Experience, _Received):
+    """A shareable page: ``url`` opens it without signing in."""
 
 
-@dataclass(frozen=True)
-class Insight:
-    """A question, follow-up or summary point (the raw JSON is kept in ``raw``)."""
-
-    id: str
-    text: str
-    type: str
-    score: float | None
-    message_ids: list[str]
-    speaker: Member | None
-    raw: dict[str, Any]
-
-    @classmethod
-    def from_json(cls, body: dict[str, Any]) -> Insight:
-        ids = list(body.get("messageIds") or [r["id"] for r in body.get("messageRefs") or []])
-        return cls(
-            id=str(body.get("id", "")),
-            text=body.get("text", ""),
-            type=body.get("type", ""),
-            score=body.get("score"),
-            message_ids=ids,
-            speaker=Member.from_json(body.get("from")),
-            raw=body,
-        )
-
-
-@dataclass(frozen=True)
-class ActionItem(Insight):
-    assignee: Member | None = None
-    due_by: datetime | None = None
-
-    @classmethod
-    def from_json(cls, body: dict[str, Any]) -> ActionItem:
-        base = Insight.from_json(body)
-        return cls(
-            **{k: getattr(base, k) for k in base.__dataclass_fields__},
-            assignee=Member.from_json(body.get("assignee")),
-            due_by=_time(body.get("dueBy")),
-        )
-
-
-@dataclass(frozen=True)
-class Topic:
-    id: str
-    text: str
-    score: float | None
-    message_ids: list[str]
-    raw: dict[str, Any]
-
-    @classmethod
-    def from_json(cls, body: dict[str, Any]) -> Topic:
-        return cls(
-            str(body.get("id", "")),
-            body.get("text", ""),
-            body.get("score"),
-            list(body.get("messageIds") or []),
-            body,
-        )
-
-
-@dataclass(frozen=True)
-class Experience:
-    name: str
-    url: str
+#: What ``questions``, ``summary``, ``action_items`` and ``follow_ups`` return (a name kept
+#: from the dataclass these replaced; ``isinstance(x, Insight)`` works with it).
+Insight: TypeAlias = Question | SummaryItem | ActionItem
 
 
 # -- configuration ------------------------------------------------------------------------
@@ -305,6 +257,28 @@ def _encode(value: Any) -> str:
     if isinstance(value, list | tuple | dict):
         return json.dumps(list(value) if isinstance(value, tuple) else value)
     return str(value)
+
+
+def _body(model: type[BaseModel], fields: dict[str, Any]) -> dict[str, Any]:
+    """A request body checked against its wire model; refused here as the server would."""
+    try:
+        checked = model.model_validate(fields)
+    except ValidationError as exc:
+        raise BadRequestError(str(exc), 0) from None
+    return checked.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+def _submitted(body: dict[str, Any]) -> Job:
+    """The job a submission answered (``{"conversationId", "jobId"}``), not started yet."""
+    accepted = wire.Submitted.model_validate(body)
+    return Job.model_validate(
+        {
+            "id": accepted.job_id,
+            "status": "scheduled",
+            "conversationId": accepted.conversation_id,
+            "progress": 0,
+        }
+    )
 
 
 # -- the client ---------------------------------------------------------------------------
@@ -357,13 +331,9 @@ class Parley:
             if self._token:
                 return self._token
             raise AuthError("No credentials: give app_id/app_secret or a token.", 401)
-        body = self._send(
-            "POST",
-            "/oauth2/token:generate",
-            auth=False,
-            json={"type": "application", "appId": self._app[0], "appSecret": self._app[1]},
-        ).json()
-        self._token = str(body["accessToken"])
+        request = _body(wire.TokenRequest, {"appId": self._app[0], "appSecret": self._app[1]})
+        answer = self._send("POST", "/oauth2/token:generate", auth=False, json=request).json()
+        self._token = wire.TokenResponse.model_validate(answer).access_token
         return self._token
 
     def _send(self, method: str, path: str, *, auth: bool = True, **kwargs: Any) -> httpx.Response:
@@ -437,7 +407,7 @@ class Parley:
                 content=chunks(handle),
                 headers={"Content-Type": content_type, "Content-Length": str(size)},
             ).json()
-        return Job(body["jobId"], "scheduled", body["conversationId"])
+        return _submitted(body)
 
     def submit_url(self, url: str, *, conversation_id: str | None = None, **options: Any) -> Job:
         """Have the server fetch a recording from ``url``."""
@@ -446,7 +416,7 @@ class Parley:
         body = self._send(
             "PUT" if conversation_id else "POST", path, json={"url": url, **options}
         ).json()
-        return Job(body["jobId"], "scheduled", body["conversationId"])
+        return _submitted(body)
 
     def submit_text(
         self, messages: list[dict[str, Any]], *, conversation_id: str | None = None, **options: Any
@@ -456,14 +426,14 @@ class Parley:
         body = self._send(
             "PUT" if conversation_id else "POST", path, json={"messages": messages, **options}
         ).json()
-        return Job(body["jobId"], "scheduled", body["conversationId"])
+        return _submitted(body)
 
     def job(self, job: Job | str) -> Job:
-        return Job.from_json(self._get(f"/v1/job/{job.id if isinstance(job, Job) else job}"))
+        return Job.model_validate(self._get(f"/v1/job/{job.id if isinstance(job, Job) else job}"))
 
     def jobs(self, limit: int = 50) -> list[Job]:
         """The app's recent jobs, newest first (a Parley extension)."""
-        return [Job.from_json(j) for j in self._get("/v1/jobs", limit=limit)["jobs"]]
+        return [Job.model_validate(j) for j in self._get("/v1/jobs", limit=limit)["jobs"]]
 
     def wait(
         self,
@@ -501,19 +471,20 @@ class Parley:
     ) -> list[Conversation]:
         """List conversations (``startTime``, ``endTime``, ``sort``, ``filter`` as keywords)."""
         body = self._get("/v1/conversations", limit=limit, offset=offset, order=order, **filters)
-        return [Conversation.from_json(c) for c in body["conversations"]]
+        return [Conversation.model_validate(c) for c in body["conversations"]]
 
     def search(self, query: str, *, limit: int = 20, offset: int = 0) -> list[Conversation]:
         """Conversations whose name or words said match, with the matching sentences."""
         body = self._get("/v1/conversations", query=query, limit=limit, offset=offset)
-        return [Conversation.from_json(c) for c in body["conversations"]]
+        return [Conversation.model_validate(c) for c in body["conversations"]]
 
     def conversation(self, conversation_id: str) -> Conversation:
-        return Conversation.from_json(self._get(self._conv(conversation_id)))
+        return Conversation.model_validate(self._get(self._conv(conversation_id)))
 
     def update_metadata(self, conversation_id: str, metadata: dict[str, str]) -> dict[str, str]:
-        body = self._send("PUT", self._conv(conversation_id), json={"metadata": metadata}).json()
-        return dict(body["metadata"])
+        request = _body(wire.MetadataUpdate, {"metadata": metadata})
+        body = self._send("PUT", self._conv(conversation_id), json=request).json()
+        return wire.ConversationUpdated.model_validate(body).metadata
 
     def delete(self, conversation_id: str) -> None:
         self._send("DELETE", self._conv(conversation_id))
@@ -526,20 +497,19 @@ class Parley:
             verbose=_encode(verbose),
             sentiment=_encode(sentiment),
         )
-        return [Message.from_json(m) for m in body["messages"]]
+        return [Message.model_validate(m) for m in body["messages"]]
 
     def members(self, conversation_id: str) -> list[Member]:
         body = self._get(self._conv(conversation_id, "/members"))
-        return [m for m in map(Member.from_json, body["members"]) if m]
+        return [m for m in map(Member.model_validate, body["members"]) if m.name]
 
     def update_member(
         self, conversation_id: str, member_id: str, name: str, email: str | None = None
     ) -> None:
         """Rename a speaker (insights are recomputed with the new name)."""
-        body: dict[str, Any] = {"id": member_id, "name": name}
-        if email:
-            body["email"] = email
-        self._send("PUT", self._conv(conversation_id, f"/members/{member_id}"), json=body)
+        fields = {"id": member_id, "name": name} | ({"email": email} if email else {})
+        request = _body(wire.MemberUpdate, fields)
+        self._send("PUT", self._conv(conversation_id, f"/members/{member_id}"), json=request)
 
     def speaker_events(self, conversation_id: str, events: list[dict[str, Any]]) -> None:
         """Symbl's ``PUT .../speakers``: attribute sentences by who spoke when."""
@@ -552,25 +522,25 @@ class Parley:
 
     # -- insights ------------------------------------------------------------------------
 
-    def questions(self, conversation_id: str) -> list[Insight]:
+    def questions(self, conversation_id: str) -> list[Question]:
         body = self._get(self._conv(conversation_id, "/questions"))
-        return [Insight.from_json(i) for i in body["questions"]]
+        return [Question.model_validate(i) for i in body["questions"]]
 
     def action_items(self, conversation_id: str) -> list[ActionItem]:
         body = self._get(self._conv(conversation_id, "/action-items"))
-        return [ActionItem.from_json(i) for i in body["actionItems"]]
+        return [ActionItem.model_validate(i) for i in body["actionItems"]]
 
-    def follow_ups(self, conversation_id: str) -> list[ActionItem]:
+    def follow_ups(self, conversation_id: str) -> list[FollowUp]:
         body = self._get(self._conv(conversation_id, "/follow-ups"))
-        return [ActionItem.from_json(i) for i in body["followUps"]]
+        return [FollowUp.model_validate(i) for i in body["followUps"]]
 
-    def summary(self, conversation_id: str, *, refresh: bool = False) -> list[Insight]:
+    def summary(self, conversation_id: str, *, refresh: bool = False) -> list[SummaryItem]:
         body = self._get(self._conv(conversation_id, "/summary"), refresh=_encode(refresh))
-        return [Insight.from_json(i) for i in body["summary"]]
+        return [SummaryItem.model_validate(i) for i in body["summary"]]
 
     def topics(self, conversation_id: str) -> list[Topic]:
         body = self._get(self._conv(conversation_id, "/topics"))
-        return [Topic.from_json(t) for t in body["topics"]]
+        return [Topic.model_validate(t) for t in body["topics"]]
 
     def entities(self, conversation_id: str) -> list[dict[str, Any]]:
         return list(self._get(self._conv(conversation_id, "/entities"))["entities"])
@@ -594,7 +564,7 @@ class Parley:
         body = self._send(
             "POST", self._conv(conversation_id, "/experiences"), json={"name": name, **options}
         ).json()
-        return Experience(body["name"], body["url"])
+        return Experience.model_validate(body)
 
     def media(self, conversation_id: str) -> list[dict[str, Any]]:
         """The stored files on the conversation's timeline (a Parley extension)."""

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 import parley_client as c
+from parley_client import wire
 from tests.conftest import APP_ID, APP_SECRET, Api
 from tests.helpers import free_port
 
@@ -64,15 +65,17 @@ def test_submit_wait_and_read_typed_results(parley: c.Parley, testdata: Path) ->
         parley.conversation(cid)
 
 
-def test_action_items_come_back_as_dataclasses(parley: c.Parley) -> None:
+def test_action_items_come_back_as_wire_models(parley: c.Parley) -> None:
     job = parley.submit_text(
         [{"payload": {"content": "John will send the report by Friday."}, "from": {"name": "Ann"}}]
     )
     parley.wait(job, interval=0.2, timeout=60)
     [item] = parley.action_items(job.conversation_id)
-    assert isinstance(item, c.ActionItem) and "report" in item.text
+    assert isinstance(item, c.ActionItem) and isinstance(item, wire.ActionItem)
+    assert "report" in item.text and item.raw["text"] == item.text
     assert item.assignee is not None and item.assignee.name == "John"
-    assert item.due_by is not None and item.message_ids
+    assert item.due_by is not None and item.due_by.tzinfo is not None and item.message_ids
+    assert item.speaker is not None and item.speaker.name == "Ann"
 
 
 def test_errors_say_what_went_wrong(api: Api, parley: c.Parley, tmp_path: Path) -> None:

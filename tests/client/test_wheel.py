@@ -1,0 +1,87 @@
+"""``pip install ./client`` works for a user: a wheel, a bare venv, a real server.
+
+Slow (it installs httpx and pydantic from PyPI into a new venv): the wheel is built from a
+copy of ``client/`` (so no build output lands in the repository), installed into a venv
+without system site packages, and a script run there talks to a real Parley server.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import APP_ID, APP_SECRET, REPO, Api
+
+SCRIPT = """
+import importlib.util, json, sys
+import parley_client
+from parley_client import Parley
+
+server, app_id, app_secret = sys.argv[1:4]
+with Parley(server, app_id=app_id, app_secret=app_secret) as parley:
+    job = parley.submit_text(
+        [{"payload": {"content": "John will send the report by Friday."},
+          "from": {"name": "Omar"}}],
+        name="From the wheel",
+    )
+    done = parley.wait(job, interval=0.2, timeout=120)
+    messages = parley.messages(done.conversation_id)
+    items = parley.action_items(done.conversation_id)
+print(json.dumps({
+    "module": parley_client.__file__,
+    "status": done.status,
+    "texts": [m.text for m in messages],
+    "speakers": [m.speaker.name if m.speaker else None for m in messages],
+    "assignees": [i.assignee.name if i.assignee else None for i in items],
+    "absent": [name for name in ("parley", "faster_whisper", "spacy", "numpy", "fastapi")
+               if importlib.util.find_spec(name) is None],
+}))
+"""
+
+
+def _run(*command: str | Path, cwd: Path, timeout: float = 300) -> str:
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    done = subprocess.run(
+        [str(c) for c in command],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert done.returncode == 0, f"{command}: {done.stdout}\n{done.stderr}"
+    return done.stdout
+
+
+@pytest.mark.slow
+def test_the_wheel_installs_alone_and_talks_to_a_server(api: Api, tmp_path: Path) -> None:
+    source = tmp_path / "client"
+    shutil.copytree(
+        REPO / "client", source, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__")
+    )
+    wheels = tmp_path / "wheels"
+    _run(sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", wheels, source, cwd=tmp_path)
+    [wheel] = wheels.glob("parley_client-0.1.0-*.whl")
+
+    venv = tmp_path / "venv"
+    _run(sys.executable, "-m", "venv", venv, cwd=tmp_path)  # no system site packages
+    python = venv / "bin" / "python"
+    _run(python, "-m", "pip", "install", "--quiet", wheel, cwd=tmp_path)
+    installed = _run(python, "-m", "pip", "list", "--format=json", cwd=tmp_path)
+    names = {p["name"].lower() for p in json.loads(installed)}
+    assert {"parley-client", "httpx", "pydantic"} <= names
+    assert not names & {"parley", "faster-whisper", "spacy", "numpy", "fastapi"}
+
+    out = _run(python, "-I", "-c", SCRIPT, api.base_url, APP_ID, APP_SECRET, cwd=tmp_path)
+    result = json.loads(out)
+    assert result["module"].startswith(str(venv))  # the wheel's copy, not the source tree
+    assert result["status"] == "completed"
+    assert result["texts"] == ["John will send the report by Friday."]
+    assert result["speakers"] == ["Omar"] and result["assignees"] == ["John"]
+    assert result["absent"] == ["parley", "faster_whisper", "spacy", "numpy", "fastapi"]

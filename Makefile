@@ -44,10 +44,16 @@ test-all: $(STAMP)
 	$(BIN)/pytest
 
 # Re-resolve every pinned version after changing pyproject.toml (see README, "Upgrading").
+# parley-client (client/) is on no index: pip-compile finds it as a wheel built here, and
+# --unsafe-package leaves it out of the lock (a comment), since make installs it from
+# client/. That flag replaces the default unsafe list, so setuptools is pinned as before.
 lock:
 	test -x $(BIN)/pip-compile || $(PIP) pip-tools
+	rm -rf $(VENV)/lock-wheels
+	$(BIN)/pip wheel --quiet --no-deps -w $(VENV)/lock-wheels ./client
 	PIP_CONSTRAINT= $(BIN)/pip-compile --quiet --extra dev --generate-hashes --strip-extras \
-		--no-emit-index-url --no-emit-find-links --allow-unsafe $(LOCK_FLAGS) \
+		--no-emit-index-url --no-emit-find-links --find-links $(VENV)/lock-wheels \
+		--unsafe-package parley-client --no-allow-unsafe $(LOCK_FLAGS) \
 		--output-file requirements.lock pyproject.toml
 
 bench: $(STAMP)

@@ -16,14 +16,13 @@ import tomllib
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any, BinaryIO, Literal, Self, TypeAlias
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal, Self, TypeAlias
 
 import httpx
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    ModelWrapValidatorHandler,
     PrivateAttr,
     ValidationError,
     field_validator,
@@ -32,6 +31,9 @@ from pydantic import (
 
 from parley_client import wire
 from parley_client.wire.models import SummaryItem as _WireSummaryItem
+
+if TYPE_CHECKING:  # exported by pydantic from 2.10 on; the client runs on 2.7
+    from pydantic import ModelWrapValidatorHandler
 
 __all__ = [
     "ActionItem",

@@ -2,7 +2,9 @@
 
 Slow (it installs httpx and pydantic from PyPI into a new venv): the wheel is built from a
 copy of ``client/`` (so no build output lands in the repository), installed into a venv
-without system site packages, and a script run there talks to a real Parley server.
+without system site packages, and a script run there talks to a real Parley server. Once
+with the newest httpx and pydantic, once with the oldest that ``client/pyproject.toml``
+allows, so its lower bounds are tested, not hoped for.
 """
 
 from __future__ import annotations
@@ -12,9 +14,12 @@ import os
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
+from packaging.version import Version
 
 from tests.conftest import APP_ID, APP_SECRET, REPO, Api
 
@@ -59,8 +64,20 @@ def _run(*command: str | Path, cwd: Path, timeout: float = 300) -> str:
     return done.stdout
 
 
+def _floors() -> list[str]:
+    """``name==X`` for each ``name>=X`` the client's pyproject declares."""
+    project = tomllib.loads((REPO / "client" / "pyproject.toml").read_text())["project"]
+    requirements = [Requirement(d) for d in project["dependencies"]]
+    return [
+        f"{r.name}=={s.version}" for r in requirements for s in r.specifier if s.operator == ">="
+    ]
+
+
 @pytest.mark.slow
-def test_the_wheel_installs_alone_and_talks_to_a_server(api: Api, tmp_path: Path) -> None:
+@pytest.mark.parametrize("oldest", [False, True], ids=["newest", "oldest"])
+def test_the_wheel_installs_alone_and_talks_to_a_server(
+    api: Api, tmp_path: Path, oldest: bool
+) -> None:
     source = tmp_path / "client"
     shutil.copytree(
         REPO / "client", source, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__")
@@ -72,11 +89,16 @@ def test_the_wheel_installs_alone_and_talks_to_a_server(api: Api, tmp_path: Path
     venv = tmp_path / "venv"
     _run(sys.executable, "-m", "venv", venv, cwd=tmp_path)  # no system site packages
     python = venv / "bin" / "python"
-    _run(python, "-m", "pip", "install", "--quiet", wheel, cwd=tmp_path)
-    installed = _run(python, "-m", "pip", "list", "--format=json", cwd=tmp_path)
-    names = {p["name"].lower() for p in json.loads(installed)}
-    assert {"parley-client", "httpx", "pydantic"} <= names
-    assert not names & {"parley", "faster-whisper", "spacy", "numpy", "fastapi"}
+    floors = _floors() if oldest else []
+    assert len(floors) == (2 if oldest else 0)  # httpx and pydantic both have a lower bound
+    _run(python, "-m", "pip", "install", "--quiet", wheel, *floors, cwd=tmp_path)
+    listed = json.loads(_run(python, "-m", "pip", "list", "--format=json", cwd=tmp_path))
+    installed = {p["name"].lower(): p["version"] for p in listed}
+    assert {"parley-client", "httpx", "pydantic"} <= installed.keys()
+    assert not installed.keys() & {"parley", "faster-whisper", "spacy", "numpy", "fastapi"}
+    for pin in floors:
+        name, version = pin.split("==")
+        assert Version(installed[name]) == Version(version)
 
     out = _run(python, "-I", "-c", SCRIPT, api.base_url, APP_ID, APP_SECRET, cwd=tmp_path)
     result = json.loads(out)

@@ -2,9 +2,10 @@
 
 One module per concept: ``job`` (``JobOptions`` and the one table of Symbl options, each
 with its parser and published schema), ``values`` (the spellings one raw value comes in),
-``jsonload`` (bounded JSON), ``filters`` (the conversation list's filter grammar),
-``dates`` and ``limits`` (the one table of bounds). Import from those; the names below
-are re-exported only so that older imports keep working.
+``jsonload`` (bounded JSON), ``filters`` (the conversation list's filter grammar) and
+``dates``; the one table of bounds, ``LIMITS``, is ``parley_client.wire.limits`` (the
+request bodies carry it too). Import from those; the names below are re-exported only so
+that older imports keep working.
 """
 
 from parley.options.dates import parse_datetime

@@ -66,7 +66,7 @@ class Conversation(Base):
 
     __tablename__ = "conversations"
     # the list and a group's conversations: one app's, in a time window, by start time
-    __table_args__ = (Index("ix_conversations_app_start", "app_id", "start_time"),)
+    __table_args__ = (Index("ix_conversations_app_start", "app_id", "start_time", "id"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     app_id: Mapped[str] = mapped_column(ForeignKey("apps.id"), index=True)
@@ -86,13 +86,23 @@ class ConversationMetadata(Base):
     """One key of a conversation's ``metadata``, as a row: what group criteria and list
     filters match in SQL (a JSON column cannot be indexed on keys nobody knows in advance).
 
-    Written only through ``storage.conversations.set_metadata``, beside the JSON column
-    that the API answers from; the value is the string the criteria compare with.
+    Written only through ``storage.conversations.set_metadata`` (and the bulk import),
+    beside the JSON column that the API answers from; the value is the string the criteria
+    compare with. ``start_time`` is the conversation's, copied so that one index range
+    gives a term's matches in a window already in list order (a conversation's start is
+    fixed when it is created, before it can have metadata).
     """
 
     __tablename__ = "conversation_metadata"
     __table_args__ = (
-        Index("ix_conversation_metadata_match", "app_id", "key", "value", "conversation_id"),
+        Index(
+            "ix_conversation_metadata_match",
+            "app_id",
+            "key",
+            "value",
+            "start_time",
+            "conversation_id",
+        ),
     )
 
     conversation_id: Mapped[str] = mapped_column(
@@ -101,6 +111,7 @@ class ConversationMetadata(Base):
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
     app_id: Mapped[str] = mapped_column(String(64))
     value: Mapped[str] = mapped_column(Text)
+    start_time: Mapped[datetime]
 
 
 class Group(Base):

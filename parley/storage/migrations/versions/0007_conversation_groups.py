@@ -5,7 +5,7 @@ Revises: 0006
 
 ``conversation_groups`` holds the Management API's groups (RSQL ``criteria`` over
 conversation metadata). ``conversation_metadata`` is each conversation's metadata again,
-one row per key, indexed on (app, key, value), so a group's members and a list filter
+one row per key, indexed on (app, key, value, start time), so a group's members and a list filter
 are found in SQL rather than by reading every conversation's JSON; it is filled here from
 the JSON column. ``ix_conversations_app_start`` serves the time window and the order.
 """
@@ -43,33 +43,47 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_conversation_groups_app_id", "conversation_groups", ["app_id"])
-    metadata = op.create_table(
+    op.create_table(
         "conversation_metadata",
         sa.Column("conversation_id", sa.String(length=32), nullable=False),
         sa.Column("key", sa.String(length=255), nullable=False),
         sa.Column("app_id", sa.String(length=64), nullable=False),
         sa.Column("value", sa.Text(), nullable=False),
+        sa.Column("start_time", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["conversation_id"], ["conversations.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("conversation_id", "key"),
     )
     op.create_index(
         "ix_conversation_metadata_match",
         "conversation_metadata",
-        ["app_id", "key", "value", "conversation_id"],
+        ["app_id", "key", "value", "start_time", "conversation_id"],
     )
-    op.create_index("ix_conversations_app_start", "conversations", ["app_id", "start_time"])
+    op.create_index("ix_conversations_app_start", "conversations", ["app_id", "start_time", "id"])
     bind = op.get_bind()
-    rows = bind.execute(sa.text("SELECT id, app_id, metadata FROM conversations"))
-    batch: list[dict[str, str]] = []
-    for cid, app_id, meta in rows:
+    rows = bind.execute(sa.text("SELECT id, app_id, metadata, start_time FROM conversations"))
+    batch: list[dict[str, Any]] = []
+    for cid, app_id, meta, start_time in rows:
         meta = json.loads(meta) if isinstance(meta, str) else meta
-        for key, value in (meta or {}).items():
-            if len(key) <= 255:
-                batch.append(
-                    {"conversation_id": cid, "key": key, "app_id": app_id, "value": _text(value)}
-                )
-    if batch:
-        op.bulk_insert(metadata, batch)
+        batch.extend(
+            {
+                "conversation_id": cid,
+                "key": key,
+                "app_id": app_id,
+                "value": _text(value),
+                "start_time": start_time,
+            }
+            for key, value in (meta or {}).items()
+            if len(key) <= 255
+        )
+    if batch:  # raw rows: the stored time as it is, whatever the dialect's format
+        bind.execute(
+            sa.text(
+                "INSERT INTO conversation_metadata "
+                "(conversation_id, key, app_id, value, start_time) "
+                "VALUES (:conversation_id, :key, :app_id, :value, :start_time)"
+            ),
+            batch,
+        )
 
 
 def downgrade() -> None:

@@ -9,10 +9,11 @@ quarter of them. Metadata per conversation:
 * ``customerId``: one of 50 customers of that agent (about 0.01 % each),
 * ``team``: one of 4 teams (25 %), ``region``: emea or amer (50 %).
 
-Each query is what ``GET /v1/groups/{id}/conversations`` does below HTTP: the group's
-criteria (and a ``filter``) matched in SQL, one page, its members in one query, the JSON
-built. The values change each repetition. The last rows run the same one-term match on the
-JSON column with ``json_extract`` and no metadata table, for comparison.
+Per group query (the values change each repetition): "SQL" is the page's query alone
+(``list_conversations``: the criteria matched on the metadata rows, window, order, limit);
+"page" is what ``GET /v1/groups/{id}/conversations`` does below HTTP (that query, the
+page's members in one query, the JSON built); "json_extract" is the same page's query on
+the JSON column with no metadata rows, for comparison (the mean row counts must agree).
 
     .venv/bin/python bench/groups.py [--conversations 100000] [--repeats 200]
 """
@@ -84,18 +85,15 @@ def populate(storage: Storage, count: int, now: datetime) -> float:
 
 def group_page(
     storage: Storage,
-    criteria: str,
+    terms: list[tuple[str, str]],
     *,
     now: datetime,
-    filter: str | None = None,
     limit: int = 20,
     offset: int = 0,
     descending: bool = False,
-) -> list[dict[str, Any]]:
-    """What the group route does for one request, below HTTP."""
-    terms = parse_metadata_terms(criteria, field="criteria")
-    if filter:
-        terms += parse_metadata_terms(filter)
+    page: bool = True,
+) -> list[Any]:
+    """What the group route does for one request below HTTP (``page``), or only its SQL."""
     with storage.session() as session:
         rows = store.list_conversations(
             session=session,
@@ -108,30 +106,38 @@ def group_page(
             end=now,
             metadata_filter=terms,
         )
+        if not page:
+            return [c.id for c in rows]
         members = store.members_of_many(session=session, conversation_ids=[c.id for c in rows])
         return [conversation_json(c, members[c.id]) for c in rows]
 
 
-def json_scan(storage: Storage, key: str, value: str, now: datetime) -> list[str]:
-    """The same one-term page matched on the JSON column (no metadata rows), for comparison."""
+def json_scan(
+    storage: Storage,
+    terms: list[tuple[str, str]],
+    *,
+    now: datetime,
+    limit: int = 20,
+    offset: int = 0,
+    descending: bool = False,
+) -> list[Conversation]:
+    """The same page's SQL on the JSON column (``json_extract``, no metadata rows)."""
+    order = Conversation.start_time.desc() if descending else Conversation.start_time.asc()
+    query = select(Conversation).where(
+        Conversation.app_id == APP,
+        Conversation.start_time >= now - timedelta(days=7),
+        Conversation.start_time <= now,
+        *(func.json_extract(Conversation.meta, f"$.{k}") == v for k, v in terms),
+    )
     with storage.session() as session:
         return list(
-            session.scalars(
-                select(Conversation.id)
-                .where(
-                    Conversation.app_id == APP,
-                    Conversation.start_time >= now - timedelta(days=7),
-                    Conversation.start_time <= now,
-                    func.json_extract(Conversation.meta, f"$.{key}") == value,
-                )
-                .order_by(Conversation.start_time, Conversation.id)
-                .limit(20)
-            )
+            session.scalars(query.order_by(order, Conversation.id).limit(limit).offset(offset))
         )
 
 
 def measure(run: Callable[[random.Random], Any], repeats: int) -> tuple[float, float, float]:
-    """(p50, p99, mean rows) in milliseconds over ``repeats`` runs, after 3 warm-ups."""
+    """(p50, p99, mean rows) in milliseconds over ``repeats`` runs, after 3 warm-ups; the
+    random values repeat from run to run, so every variant sees the same queries."""
     rng = random.Random(11)
     for _ in range(3):
         run(rng)
@@ -143,6 +149,71 @@ def measure(run: Callable[[random.Random], Any], repeats: int) -> tuple[float, f
         sizes.append(len(result))
     cuts = statistics.quantiles(times, n=100, method="inclusive")
     return statistics.median(times), cuts[98], statistics.fmean(sizes)
+
+
+#: (label, the terms for a random generator, page options)
+Case = tuple[str, Callable[[random.Random], list[tuple[str, str]]], dict[str, Any]]
+
+
+def _criteria(text: str) -> list[tuple[str, str]]:
+    return parse_metadata_terms(text, field="criteria")
+
+
+def cases() -> list[Case]:
+    def agent(rng: random.Random) -> int:
+        return rng.randrange(AGENTS)
+
+    def one(rng: random.Random) -> list[tuple[str, str]]:
+        return _criteria(f"conversation.metadata.agentId==agent-{agent(rng)}")
+
+    def two(rng: random.Random) -> list[tuple[str, str]]:
+        a = agent(rng)
+        return _criteria(
+            f"conversation.metadata.agentId==agent-{a} and "
+            f"conversation.metadata.customerId==cust-{a}-{rng.randrange(CUSTOMERS_PER_AGENT)}"
+        )
+
+    def region_customer(rng: random.Random) -> list[tuple[str, str]]:
+        a = agent(rng)
+        return _criteria(
+            f"conversation.metadata.region=={rng.choice(('emea', 'amer'))} and "
+            f"conversation.metadata.customerId==cust-{a}-{rng.randrange(CUSTOMERS_PER_AGENT)}"
+        )
+
+    def region(rng: random.Random) -> list[tuple[str, str]]:
+        return _criteria(f"conversation.metadata.region=={rng.choice(('emea', 'amer'))}")
+
+    def team_region(rng: random.Random) -> list[tuple[str, str]]:
+        return _criteria(
+            f"conversation.metadata.team==team-{rng.randrange(TEAMS)};"
+            f"conversation.metadata.region=={rng.choice(('emea', 'amer'))}"
+        )
+
+    def team(rng: random.Random) -> list[tuple[str, str]]:
+        return _criteria(f"conversation.metadata.team==team-{rng.randrange(TEAMS)}")
+
+    return [
+        ("one term: agentId (0.5 %)", one, {}),
+        ("two terms: agentId and customerId (0.01 %)", two, {}),
+        ("two terms: region (50 %) and customerId (0.01 %)", region_customer, {}),
+        ("one term: region (50 %)", region, {}),
+        (
+            "two terms: team; region (12.5 %), desc, offset 100",
+            team_region,
+            {"descending": True, "offset": 100},
+        ),
+        ("one term: team (25 %), limit 1000", team, {"limit": 1000}),
+    ]
+
+
+def _run(
+    query: Callable[..., list[Any]],
+    storage: Storage,
+    terms: Callable[[random.Random], list[tuple[str, str]]],
+    now: datetime,
+    **options: Any,
+) -> Callable[[random.Random], list[Any]]:
+    return lambda rng: query(storage, terms(rng), now=now, **options)
 
 
 def main() -> int:
@@ -162,71 +233,22 @@ def main() -> int:
             f"{args.repeats} repeats per query\n"
         )
 
-        def agent(rng: random.Random) -> int:
-            return rng.randrange(AGENTS)
-
-        def one_term(rng: random.Random) -> Any:
-            return group_page(
-                storage, f"conversation.metadata.agentId==agent-{agent(rng)}", now=now
+        print(
+            "| group criteria (default window: last 7 days, limit 20) | rows | "
+            "SQL p50 | SQL p99 | page p50 | page p99 | json_extract p50 | json_extract p99 |"
+        )
+        print(f"|{'-' * 56}|-----:|" + "--------:|" * 4 + "-----------------:|" * 2)
+        for label, terms, options in cases():
+            sql = measure(
+                _run(group_page, storage, terms, now, page=False, **options), args.repeats
             )
-
-        def two_terms(rng: random.Random) -> Any:
-            a = agent(rng)
-            criteria = (
-                f"conversation.metadata.agentId==agent-{a} and "
-                f"conversation.metadata.customerId==cust-{a}-{rng.randrange(CUSTOMERS_PER_AGENT)}"
+            full = measure(_run(group_page, storage, terms, now, **options), args.repeats)
+            scan = measure(_run(json_scan, storage, terms, now, **options), args.repeats)
+            assert sql[2] == full[2] == scan[2], (label, sql, full, scan)  # the same answers
+            print(
+                f"| {label:<54} | {sql[2]:4.0f} | {sql[0]:7.2f} | {sql[1]:7.2f} | "
+                f"{full[0]:8.2f} | {full[1]:8.2f} | {scan[0]:16.2f} | {scan[1]:16.2f} |"
             )
-            return group_page(storage, criteria, now=now)
-
-        def broad_one(rng: random.Random) -> Any:
-            region = rng.choice(("emea", "amer"))
-            return group_page(storage, f"conversation.metadata.region=={region}", now=now)
-
-        def broad_two(rng: random.Random) -> Any:
-            criteria = (
-                f"conversation.metadata.team==team-{rng.randrange(TEAMS)};"
-                f"conversation.metadata.region=={rng.choice(('emea', 'amer'))}"
-            )
-            return group_page(storage, criteria, now=now, descending=True, offset=100)
-
-        def with_filter(rng: random.Random) -> Any:
-            region = rng.choice(("emea", "amer"))
-            return group_page(
-                storage,
-                f"conversation.metadata.agentId==agent-{agent(rng)}",
-                filter=f"conversation.metadata.region=={region}",
-                now=now,
-            )
-
-        def big_page(rng: random.Random) -> Any:
-            return group_page(
-                storage,
-                f"conversation.metadata.team==team-{rng.randrange(TEAMS)}",
-                now=now,
-                limit=1000,
-            )
-
-        def scan(rng: random.Random) -> Any:
-            return json_scan(storage, "agentId", f"agent-{agent(rng)}", now)
-
-        def scan_broad(rng: random.Random) -> Any:
-            return json_scan(storage, "region", rng.choice(("emea", "amer")), now)
-
-        cases = [
-            ("one term: agentId (0.5 %)", one_term),
-            ("two terms: agentId and customerId (0.01 %)", two_terms),
-            ("one term: region (50 %)", broad_one),
-            ("two terms: team; region (12.5 %), desc, offset 100", broad_two),
-            ("one term + filter: agentId, filter region", with_filter),
-            ("one term: team (25 %), limit 1000", big_page),
-            ("for comparison, json_extract scan: agentId", scan),
-            ("for comparison, json_extract scan: region", scan_broad),
-        ]
-        print(f"| {'query (default window: last 7 days, limit 20)':<52} | p50 ms | p99 ms | rows |")
-        print(f"|{'-' * 54}|-------:|-------:|-----:|")
-        for label, run in cases:
-            p50, p99, rows = measure(run, args.repeats)
-            print(f"| {label:<52} | {p50:6.2f} | {p99:6.2f} | {rows:4.0f} |")
         storage.dispose()
     return 0
 

@@ -29,6 +29,7 @@ FLOORS = {
     "services": 3,
     "jobs": 2,
     "conversations": 2,
+    "groups": 2,
     "auth": 2,
     "health": 2,
     "retention": 2,

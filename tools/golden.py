@@ -704,6 +704,7 @@ def app_wide(s: Session, text_label: str) -> None:
     scratch = s.submitted("z-scratch", response)
     base = f"/v1/conversations/{scratch}"
     call("z-scratch", "metadata-put", "PUT", base, json={"metadata": {"team": "sales"}}, expect=200)
+    groups(s)
     members = s.client.get(f"{base}/members", headers=s.auth()).json()["members"]
     call(
         "z-scratch",
@@ -764,6 +765,51 @@ def app_wide(s: Session, text_label: str) -> None:
     call("z-scratch", "delete", "DELETE", base, expect=200)
     call("z-scratch", "delete--again", "DELETE", base, expect=404)
     call("z-scratch", "conversation--deleted", "GET", base, expect=404)
+
+
+def groups(s: Session) -> None:
+    """Conversation groups, while the scratch conversation has ``team: sales``."""
+    call = s.rec.call
+    sales = {
+        "name": "Sales team",
+        "description": "Calls of the sales team",
+        "criteria": "conversation.metadata.team==sales",
+    }
+    made = call("manage", "group-create", "POST", "/v1/manage/group", json=sales, expect=200)
+    gid = made.json()["group"]["id"]
+    s.rec.norm.name(gid, "<group:sales>")
+    support = {
+        "name": "Support gold",
+        "criteria": "conversation.metadata.team==support and conversation.metadata.tier==gold",
+    }
+    bulk = call("manage", "groups-create", "POST", "/v1/manage/groups", json=[support], expect=200)
+    other = bulk.json()["groups"][0]["id"]
+    s.rec.norm.name(other, "<group:support>")
+    call("manage", "groups", "GET", "/v1/manage/groups", expect=200)
+    call("manage", "group-get", "GET", f"/v1/manage/group/{gid}", expect=200)
+    renamed = sales | {"id": gid, "name": "Sales team - EMEA"}
+    call("manage", "group-put", "PUT", f"/v1/manage/group/{gid}", json=renamed, expect=200)
+    since = {"startTime": "2000-01-01T00:00:00Z"}
+    path = f"/v1/groups/{gid}/conversations"
+    call("manage", "group-conversations", "GET", path, params=since, expect=200)
+    call(
+        "manage",
+        "group-conversations--filter",
+        "GET",
+        path,
+        params=since | {"filter": "conversation.metadata.team==support"},
+        expect=200,
+    )
+    call(
+        "manage",
+        "group-create--or",
+        "POST",
+        "/v1/manage/group",
+        json=sales | {"criteria": "conversation.metadata.team==a,conversation.metadata.team==b"},
+        expect=400,
+    )
+    call("manage", "group-delete", "DELETE", f"/v1/manage/group/{other}", expect=200)
+    call("manage", "group-get--deleted", "GET", f"/v1/manage/group/{other}", expect=404)
 
 
 def errors(s: Session) -> None:

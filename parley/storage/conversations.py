@@ -7,20 +7,30 @@ conversation half-written by a job that then failed.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypedDict
 
-from sqlalchemy import delete, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.orm import Session, aliased
 
 from parley import ids
 from parley.errors import NotFound
-from parley.storage.models import Conversation, Insight, Job, Member, Message
+from parley.storage.models import (
+    Conversation,
+    ConversationMetadata,
+    Insight,
+    Job,
+    Member,
+    Message,
+)
 
 __all__ = [
     "NOT_FOUND",
+    "ImportedConversation",
     "MemberSpec",
     "MessageSpec",
     "StoredWord",
@@ -29,13 +39,17 @@ __all__ = [
     "find_by_email",
     "get_conversation",
     "get_insights",
+    "import_conversations",
     "list_conversations",
     "list_members",
     "list_messages",
+    "members_of_many",
     "message_count",
+    "metadata_text",
     "move_messages",
     "resolve_members",
     "set_insights",
+    "set_metadata",
     "store_transcript",
 ]
 
@@ -147,24 +161,156 @@ def list_conversations(
     sort_by_name: bool,
     start: datetime | None,
     end: datetime | None,
-    metadata_filter: dict[str, str],
+    metadata_filter: Mapping[str, str] | Sequence[tuple[str, str]] = (),
 ) -> list[Conversation]:
+    """One page of the app's conversations in the window whose metadata has every
+    ``key == value`` of ``metadata_filter`` (all of them: a key named twice with two
+    values matches nothing). Matched in SQL on ``conversation_metadata``, so the
+    database pages, and no conversation outside the page is read."""
+    if not limit:
+        return []
+    terms = list(
+        metadata_filter.items() if isinstance(metadata_filter, Mapping) else metadata_filter
+    )
+    if len(terms) > 1:  # the rarest term drives (see _matches)
+        terms.sort(key=lambda term: _matches(session, app_id, term, start, end))
     query = select(Conversation).where(Conversation.app_id == app_id)
+    # With terms, the first term's rows drive: its index range (app, key, value, start)
+    # holds the matches of the window already in list order, so a page reads only itself.
+    started, tie = Conversation.start_time, Conversation.id
+    for n, (key, value) in enumerate(terms):
+        row = aliased(ConversationMetadata)
+        query = query.join(
+            row,
+            (row.conversation_id == Conversation.id)
+            & (row.app_id == app_id)
+            & (row.key == key)
+            & (row.value == value),
+        )
+        if n == 0:
+            started, tie = row.start_time, row.conversation_id
     if start is not None:
-        query = query.where(Conversation.start_time >= start)
+        query = query.where(started >= start)
     if end is not None:
-        query = query.where(Conversation.start_time <= end)
-    column = Conversation.name if sort_by_name else Conversation.start_time
-    query = query.order_by(column.desc() if descending else column.asc(), Conversation.id)
-    rows: Iterable[Conversation] = session.scalars(query)
-    if metadata_filter:  # JSON filtering differs per database; filter the page in Python
-        rows = (c for c in rows if all(c.meta.get(k) == v for k, v in metadata_filter.items()))
-    return list(rows)[offset : offset + limit] if limit else []
+        query = query.where(started <= end)
+    column = Conversation.name if sort_by_name else started
+    query = query.order_by(column.desc() if descending else column.asc(), tie)
+    return list(session.scalars(query.limit(limit).offset(offset)))
+
+
+#: How far ``_matches`` counts: enough to tell a rare term from a common one.
+_PROBE = 1000
+
+
+def _matches(
+    session: Session,
+    app_id: str,
+    term: tuple[str, str],
+    start: datetime | None,
+    end: datetime | None,
+) -> int:
+    """How many conversations of the window have this term, counted up to ``_PROBE`` on the
+    covering index: the driving term's range is read in order and the others probed per
+    row, so a common term first (``region==emea and customerId==42``) would probe most of
+    the window to find a handful."""
+    row = ConversationMetadata
+    query = select(row.conversation_id).where(
+        row.app_id == app_id, row.key == term[0], row.value == term[1]
+    )
+    if start is not None:
+        query = query.where(row.start_time >= start)
+    if end is not None:
+        query = query.where(row.start_time <= end)
+    return session.scalar(select(func.count()).select_from(query.limit(_PROBE).subquery())) or 0
+
+
+def metadata_text(value: Any) -> str:
+    """The string a criterion compares a metadata value with: strings as they are, any
+    other JSON value as its JSON text (``88338833``, ``true``)."""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def set_metadata(*, session: Session, conversation: Conversation, metadata: dict[str, Any]) -> None:
+    """Replace the conversation's metadata: the JSON the API answers with and the rows
+    that criteria and filters match, in one transaction so they never disagree."""
+    conversation.meta = dict(metadata)
+    session.execute(
+        delete(ConversationMetadata).where(ConversationMetadata.conversation_id == conversation.id)
+    )
+    session.add_all(
+        ConversationMetadata(
+            conversation_id=conversation.id,
+            app_id=conversation.app_id,
+            key=key,
+            value=metadata_text(value),
+            start_time=conversation.start_time,
+        )
+        for key, value in metadata.items()
+    )
+    session.flush()
+
+
+@dataclass(frozen=True)
+class ImportedConversation:
+    """A conversation written in bulk: its start, name and metadata (no transcript)."""
+
+    start_time: datetime
+    metadata: dict[str, Any]
+    name: str | None = None
+    members: tuple[str, ...] = ()
+    id: str = field(default_factory=ids.conversation_id)
+
+
+def import_conversations(
+    *, session: Session, app_id: str, items: Sequence[ImportedConversation]
+) -> None:
+    """Write many conversations with their metadata rows and members in a few
+    multi-row inserts (the ORM's one-at-a-time flush would take minutes for 100,000)."""
+    if not items:
+        return
+    session.execute(
+        insert(Conversation),
+        [
+            {
+                "id": c.id,
+                "app_id": app_id,
+                "name": c.name or c.id,
+                "type": "meeting",
+                "start_time": c.start_time,
+                "duration": 0.0,
+                "billing_duration": 0.0,
+                "meta": c.metadata,
+                "insight_options": {},
+                "created_at": c.start_time,
+            }
+            for c in items
+        ],
+    )
+    rows = [
+        {
+            "conversation_id": c.id,
+            "app_id": app_id,
+            "key": k,
+            "value": metadata_text(v),
+            "start_time": c.start_time,
+        }
+        for c in items
+        for k, v in c.metadata.items()
+    ]
+    if rows:
+        session.execute(insert(ConversationMetadata), rows)
+    members = [
+        {"id": ids.uuid_id(), "conversation_id": c.id, "name": name, "position": position}
+        for c in items
+        for position, name in enumerate(c.members, 1)
+    ]
+    if members:
+        session.execute(insert(Member), members)
 
 
 def delete_conversation(*, session: Session, conversation: Conversation) -> None:
     cid = conversation.id
-    for model in (Message, Member, Insight, Job):
+    for model in (Message, Member, Insight, Job, ConversationMetadata):
         session.execute(delete(model).where(model.conversation_id == cid))
     session.delete(conversation)
 
@@ -177,6 +323,22 @@ def list_members(*, session: Session, conversation_id: str) -> list[Member]:
             .order_by(Member.position, Member.name)
         )
     )
+
+
+def members_of_many(
+    *, session: Session, conversation_ids: Sequence[str]
+) -> dict[str, list[Member]]:
+    """Each conversation's members in list order, in one query for a page of them."""
+    found: dict[str, list[Member]] = defaultdict(list)
+    for start in range(0, len(conversation_ids), 500):  # bound the bound parameters
+        chunk = conversation_ids[start : start + 500]
+        for member in session.scalars(
+            select(Member)
+            .where(Member.conversation_id.in_(chunk))
+            .order_by(Member.conversation_id, Member.position, Member.name)
+        ):
+            found[member.conversation_id].append(member)
+    return {cid: found.get(cid, []) for cid in conversation_ids}
 
 
 def list_messages(*, session: Session, conversation_id: str) -> list[Message]:

@@ -65,6 +65,8 @@ class Conversation(Base):
     """One conversation; appended audio extends ``duration``."""
 
     __tablename__ = "conversations"
+    # the list and a group's conversations: one app's, in a time window, by start time
+    __table_args__ = (Index("ix_conversations_app_start", "app_id", "start_time", "id"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     app_id: Mapped[str] = mapped_column(ForeignKey("apps.id"), index=True)
@@ -78,6 +80,53 @@ class Conversation(Base):
     #: The options of the latest job: what insights are recomputed with.
     insight_options: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ConversationMetadata(Base):
+    """One key of a conversation's ``metadata``, as a row: what group criteria and list
+    filters match in SQL (a JSON column cannot be indexed on keys nobody knows in advance).
+
+    Written only through ``storage.conversations.set_metadata`` (and the bulk import),
+    beside the JSON column that the API answers from; the value is the string the criteria
+    compare with. ``start_time`` is the conversation's, copied so that one index range
+    gives a term's matches in a window already in list order (a conversation's start is
+    fixed when it is created, before it can have metadata).
+    """
+
+    __tablename__ = "conversation_metadata"
+    __table_args__ = (
+        Index(
+            "ix_conversation_metadata_match",
+            "app_id",
+            "key",
+            "value",
+            "start_time",
+            "conversation_id",
+        ),
+    )
+
+    conversation_id: Mapped[str] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    app_id: Mapped[str] = mapped_column(String(64))
+    value: Mapped[str] = mapped_column(Text)
+    start_time: Mapped[datetime]
+
+
+class Group(Base):
+    """A conversation group: conversations whose metadata satisfies ``criteria`` (RSQL),
+    evaluated when the group's conversations are asked for."""
+
+    __tablename__ = "conversation_groups"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    app_id: Mapped[str] = mapped_column(ForeignKey("apps.id"), index=True)
+    name: Mapped[str] = mapped_column(String(255))
+    description: Mapped[str | None] = mapped_column(Text)
+    criteria: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
 class JobStatus(StrEnum):

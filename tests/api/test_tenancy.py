@@ -26,6 +26,7 @@ UNKNOWN = {
     "member_id": "00000000-0000-4000-8000-000000000001",
     "tracker_id": "9999999999999999",
     "delivery_id": "999999999",
+    "group_id": "9999999999999998",
 }
 
 
@@ -54,6 +55,9 @@ def _body(op: Operation, ids: dict[str, str]) -> dict[str, Any]:
         if method == "GET":
             return {"params": {"contentType": "text/markdown"}}
         return {"json": {"contentType": "text/markdown"}}
+    if path == "/v1/manage/group/{group_id}" and method == "PUT":
+        criteria = "conversation.metadata.owner==b"
+        return {"json": {"id": ids["group_id"], "name": "taken-over", "criteria": criteria}}
     if path.startswith("/v1/manage/") and method == "PATCH":
         return {"json": [{"op": "replace", "path": "/name", "value": "taken-over"}]}
     if path.startswith("/v1/manage/") and method == "PUT":
@@ -85,12 +89,19 @@ def tenants(api: Api) -> dict[str, Any]:
         "POST", "/v1/manage/tracker", json={"name": f"a-{cid}", "vocabulary": ["report"]}
     ).json()["tracker"]
     delivery = api.get("/v1/webhooks/deliveries", params={"jobId": job_id}).json()["deliveries"]
+    assert api.request(
+        "PUT", f"/v1/conversations/{cid}", json={"metadata": {"owner": "a"}}
+    ).is_success
+    group = api.request(
+        "POST", "/v1/manage/group", json={"name": "a", "criteria": "conversation.metadata.owner==a"}
+    ).json()["group"]
     ids = {
         "conversation_id": cid,
         "job_id": job_id,
         "member_id": members[0]["id"],
         "tracker_id": tracker["id"],
         "delivery_id": delivery[0]["id"],
+        "group_id": group["id"],
     }
     with api.services.storage.session() as session:
         other, secret = apps_store.create_app(session=session, name="tenant-b")
@@ -144,6 +155,10 @@ def test_a_still_has_everything_afterwards(api: Api, tenants: dict[str, Any]) ->
     tracker = api.get(f"/v1/manage/trackers/{ids['tracker_id']}").json()["tracker"]
     assert tracker["name"].startswith("a-")
     assert api.get(f"/v1/job/{ids['job_id']}").json()["status"] == "completed"
+    group = api.get(f"/v1/manage/group/{ids['group_id']}").json()["group"]
+    assert group["criteria"] == "conversation.metadata.owner==a"
+    members = api.get(f"/v1/groups/{ids['group_id']}/conversations").json()["conversations"]
+    assert ids["conversation_id"] in [c["id"] for c in members]
 
 
 def _with_headers(kwargs: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:

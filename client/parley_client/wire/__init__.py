@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from parley_client.wire.bodies import (
     ExperienceRequest,
+    GroupBody,
     MemberRename,
     MemberUpdate,
     MetadataUpdate,
@@ -44,6 +45,9 @@ from parley_client.wire.models import (
     Experience,
     FollowUp,
     FollowUpList,
+    Group,
+    GroupEnvelope,
+    GroupList,
     Info,
     InsightList,
     IntentList,
@@ -93,6 +97,10 @@ __all__ = [
     "ExperienceRequest",
     "FollowUp",
     "FollowUpList",
+    "Group",
+    "GroupBody",
+    "GroupEnvelope",
+    "GroupList",
     "Info",
     "InsightList",
     "IntentList",

@@ -17,6 +17,7 @@ from parley_client.wire.limits import LIMITS
 
 __all__ = [
     "ExperienceRequest",
+    "GroupBody",
     "MemberRename",
     "MemberUpdate",
     "MetadataUpdate",
@@ -83,7 +84,9 @@ class TextJob(Body):
 class MetadataUpdate(Body):
     metadata: dict[str, Any] = Field(
         json_schema_extra={
-            "additionalProperties": {"type": "string", "maxLength": LIMITS["metadata_value"]}
+            "additionalProperties": {"type": "string", "maxLength": LIMITS["metadata_value"]},
+            "propertyNames": {"maxLength": LIMITS["metadata_key"]},
+            "maxProperties": LIMITS["metadata_keys"],
         }
     )
 
@@ -140,6 +143,19 @@ class TrackerBody(Body):
     languages: list[str] | None = None
     vocabulary: list[str] = Field(min_length=1)
     exclude_vocabulary: list[str] | None = Field(None, alias="excludeVocabulary")
+
+
+class GroupBody(Body):
+    """A conversation group to create, or (with its ``id``) to replace."""
+
+    id: str | None = Field(None, description="On PUT, the group's id again (as go-sdk sends it)")
+    name: str = Field(min_length=1, max_length=LIMITS["group_name"], pattern=r'^[\w "-]+$')
+    description: str | None = Field(None, max_length=LIMITS["group_description"])
+    criteria: str = Field(
+        min_length=1,
+        max_length=LIMITS["filter_chars"],
+        description="conversation.metadata.key==value, at most two joined by `and` or `;`",
+    )
 
 
 class PatchOperation(Body):

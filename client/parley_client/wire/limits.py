@@ -18,9 +18,13 @@ LIMITS = {
     "vocabulary_chars": 200,
     "entities": 1000,
     "trackers": 500,
+    "groups": 1000,  # per app (Parley's bound; Symbl documented none)
+    "group_name": 128,  # Symbl's group rules
+    "group_description": 512,
     "channels": 32,
     "metadata_keys": 100,
     "metadata_value": 128,  # Symbl's metadata rule
+    "metadata_key": 255,  # characters (the column's size)
     "json_depth": 32,
     "int_digits": 100,
     "timezone_offset": 24 * 60,  # minutes either side of UTC

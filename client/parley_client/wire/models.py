@@ -31,6 +31,9 @@ __all__ = [
     "Experience",
     "FollowUp",
     "FollowUpList",
+    "Group",
+    "GroupEnvelope",
+    "GroupList",
     "Info",
     "InsightList",
     "IntentList",
@@ -486,8 +489,28 @@ class TrackerList(Wire):
 
 class Deleted(Wire):
     id: str
-    type: Literal["tracker"]
+    type: Literal["tracker", "group"]
     deleted: bool
+
+
+class Group(Wire):
+    """A conversation group: the conversations whose metadata satisfies ``criteria``."""
+
+    id: str
+    name: str
+    description: str
+    criteria: str = Field(
+        description="RSQL over conversation metadata: conversation.metadata.key==value, "
+        'at most two joined by "and"'
+    )
+
+
+class GroupEnvelope(Wire):
+    group: Group
+
+
+class GroupList(Wire):
+    groups: list[Group]
 
 
 class MediaFile(Wire):

@@ -7,7 +7,7 @@ FastAPI runs them in its thread pool, so none blocks the event loop.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,7 +22,7 @@ from parley.api.present import conversation_json, member_json, message_json, tra
 from parley.errors import BadRequest, NotFound
 from parley.insights.redaction import mask
 from parley.options.dates import parse_datetime
-from parley.options.filters import parse_metadata_filter
+from parley.options.filters import parse_metadata_terms
 from parley.options.jsonload import loads_bounded
 from parley.storage import conversations as store
 from parley.storage.models import Conversation, Member
@@ -53,7 +53,7 @@ def _time(name: str, value: str | None) -> datetime | None:
 
 
 _BOOL = {"type": "boolean"}
-_LIST_QUERY = [
+LIST_QUERY = [
     query("limit", {"type": "integer", "minimum": 0, "maximum": 65536}),
     query("offset", {"type": "integer", "minimum": 0, "maximum": 2**31}),
     query("order", {"type": "string", "enum": ["asc", "desc"]}),
@@ -75,11 +75,23 @@ _TRANSCRIPT_TYPES = {"type": "string", "enum": list(CONTENT_TYPES)}
     response_model=wire.ConversationList,
     response_model_exclude_unset=True,
     responses=errors(),
-    openapi_extra=doc(params=_LIST_QUERY),
+    openapi_extra=doc(params=LIST_QUERY),
 )
 def list_conversations(request: Request, app_id: AppId, services: ServicesDep) -> dict[str, Any]:
     if "query" in request.query_params:
         return _search(request, app_id, services)
+    return conversation_page(request, app_id, services)
+
+
+def conversation_page(
+    request: Request,
+    app_id: str,
+    services: ServicesDep,
+    terms: Sequence[tuple[str, str]] = (),
+) -> dict[str, Any]:
+    """``{"conversations": [...]}`` for Symbl's list query (limit, offset, order, sort, window,
+    filter), narrowed by ``terms`` too (a group's criteria): the list and a group's
+    conversations answer alike."""
     order = request.query_params.get("order", "asc").lower()
     if order not in ("asc", "desc"):
         raise BadRequest('"order" must be "asc" or "desc"')
@@ -88,24 +100,24 @@ def list_conversations(request: Request, app_id: AppId, services: ServicesDep) -
         raise BadRequest('"sort" must be conversation.startTime or conversation.name')
     end = _time("endTime", request.query_params.get("endTime")) or datetime.now(UTC)
     start = _time("startTime", request.query_params.get("startTime")) or end - timedelta(days=7)
+    raw_filter = request.query_params.get("filter")
+    wanted = [*terms, *(parse_metadata_terms(raw_filter) if raw_filter else [])]
+    limit = query_int(request, "limit", 20, 0, 65536)
+    offset = query_int(request, "offset", 0, 0, 2**31)
     with services.storage.session() as session:
         rows = store.list_conversations(
             session=session,
             app_id=app_id,
-            limit=query_int(request, "limit", 20, 0, 65536),
-            offset=query_int(request, "offset", 0, 0, 2**31),
+            limit=limit,
+            offset=offset,
             descending=order == "desc",
             sort_by_name=sort == "conversation.name",
             start=start,
             end=end,
-            metadata_filter=parse_metadata_filter(request.query_params.get("filter")),
+            metadata_filter=wanted,
         )
-        return {
-            "conversations": [
-                conversation_json(c, store.list_members(session=session, conversation_id=c.id))
-                for c in rows
-            ]
-        }
+        members = store.members_of_many(session=session, conversation_ids=[c.id for c in rows])
+        return {"conversations": [conversation_json(c, members[c.id]) for c in rows]}
 
 
 def _search(request: Request, app_id: str, services: ServicesDep) -> dict[str, Any]:
@@ -162,11 +174,19 @@ def update_conversation(
     if not isinstance(metadata, dict):
         raise BadRequest('"metadata" is required and must be an object')
     for key, value in metadata.items():
-        if not isinstance(value, str) or len(value) > 128:
-            raise BadRequest(f'"metadata.{key}" must be a string of at most 128 characters')
+        if len(key) > LIMITS["metadata_key"]:
+            raise BadRequest(f'"metadata" keys must be at most {LIMITS["metadata_key"]} characters')
+        if not isinstance(value, str) or len(value) > LIMITS["metadata_value"]:
+            raise BadRequest(
+                f'"metadata.{key}" must be a string of at most '
+                f"{LIMITS['metadata_value']} characters"
+            )
     with services.storage.session() as session:
         conversation = conversation_of(session, app_id, conversation_id)
-        conversation.meta = {**(conversation.meta or {}), **metadata}
+        merged = {**(conversation.meta or {}), **metadata}
+        if len(merged) > LIMITS["metadata_keys"]:
+            raise BadRequest(f'"metadata" must have at most {LIMITS["metadata_keys"]} keys')
+        store.set_metadata(session=session, conversation=conversation, metadata=merged)
         return {"id": conversation.id, "metadata": conversation.meta}
 
 

@@ -18,6 +18,10 @@ LIMITS = {
     "vocabulary_chars": 200,
     "entities": 1000,
     "trackers": 500,
+    "custom_entities": 500,  # stored through the Management API, per app
+    "entity_values": 1000,  # values of one custom entity
+    "entity_value_chars": 200,  # one value (as a tracker phrase)
+    "entity_values_total": 100_000,  # all custom-entity values of one app
     "channels": 32,
     "metadata_keys": 100,
     "metadata_value": 128,  # Symbl's metadata rule

@@ -16,6 +16,7 @@ from parley.api.routes import (
     auth,
     console,
     conversations,
+    entities,
     experiences,
     insights,
     jobs,
@@ -56,7 +57,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     )
     install_error_handlers(app)
     install_edge_checks(app)  # NUL in path/query/headers → 400; safe JSON responses
-    for module in (auth, process, jobs, conversations, insights, manage, webhooks):
+    for module in (auth, process, jobs, conversations, insights, manage, entities, webhooks):
         app.include_router(module.router)
     app.include_router(media.router)
     app.include_router(experiences.router)

@@ -327,3 +327,19 @@ def test_another_apps_entities_are_not_detected(app: Api, api: Api) -> None:
     cid = response.json()["conversationId"]
     entities = api.get(f"/v1/conversations/{cid}/entities").json()["entities"]
     assert not [e for e in entities if e.get("subType") == "TeslaModel"]
+
+
+def test_symbl_rest_reads_the_detected_entities(app: Api) -> None:
+    """symbl_rest 1.0.14's EntitiesApi (``type``, ``text``, ``messageRefs`` required and
+    non-null) deserialises custom entities unmodified."""
+    import symbl_rest
+
+    _created(app, "/v1/manage/entities", _entity(values=["Model X"]))
+    cid = _conversation(app)
+    config = symbl_rest.Configuration()
+    config.host = app.base_url
+    config.api_key["x-api-key"] = app.token()
+    read = symbl_rest.EntitiesApi(symbl_rest.ApiClient(config)).get_entities_by_conversation_id(cid)
+    custom = [e for e in read.entities if e.type == "Vehicle"]
+    assert [(e.text, e.value) for e in custom] == [("Model X", "Model X")]
+    assert custom[0].message_refs[0]["offset"] == _at(0, "Model X")

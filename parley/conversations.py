@@ -131,14 +131,12 @@ def _tracker_specs(session: Session, app_id: str, options: JobOptions) -> list[T
     return list(specs.values())
 
 
-def _entity_specs(session: Session, app_id: str) -> tuple[int, tuple[EntitySpec, ...]]:
-    """The app's custom-entity list version and its entities, read together."""
-    version = entities_store.entities_version(session=session, app_id=app_id)
-    specs = tuple(
+def _entity_specs(session: Session, app_id: str) -> tuple[EntitySpec, ...]:
+    """The app's custom entities (read in the session that read their list's version)."""
+    return tuple(
         EntitySpec(id=e.id, type=e.type, sub_type=e.sub_type, values=tuple(e.values))
         for e in entities_store.list_entities(session=session, app_id=app_id)
     )
-    return version, specs
 
 
 def _insight_member(member: Member) -> InsightMember:
@@ -160,7 +158,8 @@ def gather(
     insights over stored + new sentences before it opens its final transaction.
     """
     options = options or JobOptions.from_json(conversation.insight_options or {})
-    version, specs = _entity_specs(session, conversation.app_id)
+    version = entities_store.entities_version(session=session, app_id=conversation.app_id)
+    specs = _entity_specs(session, conversation.app_id) if options.detect_entities else ()
     members = {
         m.id: _insight_member(m)
         for m in [
@@ -458,12 +457,13 @@ def current_entities(
         stamp = store.get_insights(
             session=session, conversation_id=conversation.id, kind=ENTITIES_VERSION_KIND
         )
-        version, specs = _entity_specs(session, app_id)
+        version = entities_store.entities_version(session=session, app_id=app_id)
         options = JobOptions.from_json(conversation.insight_options or {})
         if not options.detect_entities or (stamp or [0]) == [version]:
             return items
         if jobs_store.active_in_conversation(session=session, conversation_id=conversation.id):
             return items
+        specs = _entity_specs(session, app_id)
         rows = store.list_messages(session=session, conversation_id=conversation.id)
         messages, reference = _messages(rows, {}), conversation.start_time
     if insight.pool is not None:

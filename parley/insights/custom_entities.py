@@ -142,8 +142,9 @@ def detect(
 ) -> list[Item]:
     """One item per stored entity that is mentioned, in order of first mention: Symbl's
     newer shape (``type``, ``subType``, ``category: "Custom"``, ``matches`` per value
-    found, ``detectedValue`` as stored) with the legacy fields (``value``, ``text``, ``messageRefs``) that older
-    clients require. Its ``id`` is the stored entity's, so a client can join on it."""
+    found, ``detectedValue`` as stored) with the legacy fields (``value``, ``text``,
+    ``messageRefs``) that older clients require. Its ``id`` is the stored entity's, so a
+    client can join on it."""
     if not specs:
         return []
     root = _trie(specs)

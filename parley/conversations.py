@@ -1,8 +1,10 @@
 """Conversation-level operations shared by the worker and the API.
 
 Insights are a function of the whole conversation (all appended inputs), its members and
-the app's trackers, so they are recomputed from the stored sentences: after each job,
-after a member rename or speaker events, and on request, without transcribing again.
+the app's trackers and custom entities, so they are recomputed from the stored sentences:
+after each job, after a member rename or speaker events, and on request, without
+transcribing again. A change to the app's custom entities re-detects them in a
+conversation when its entities are next read (``current_entities``).
 
 Every recomputation runs in three steps, so no database transaction is held while spaCy,
 the sentence encoder or an LLM endpoint work:
@@ -28,6 +30,7 @@ from parley.errors import NotFound
 from parley.insights import (
     ConversationInsights,
     CustomEntity,
+    EntitySpec,
     InsightOptions,
     LlmSettings,
     Message,
@@ -36,11 +39,13 @@ from parley.insights import (
     redaction,
 )
 from parley.insights import Member as InsightMember
+from parley.insights import custom_entities as custom_entity_detector
 from parley.insights.context import parse
 from parley.insights.pool import InsightPool
 from parley.options import JobOptions
 from parley.storage import Storage
 from parley.storage import conversations as store
+from parley.storage import entities as entities_store
 from parley.storage import jobs as jobs_store
 from parley.storage.models import Conversation, Member, Tracker
 from parley.storage.models import Message as MessageRow
@@ -52,6 +57,7 @@ __all__ = [
     "apply",
     "apply_speaker_events",
     "compute",
+    "current_entities",
     "ensure_summary",
     "gather",
     "redaction_candidates",
@@ -85,6 +91,11 @@ class InsightModels:
     pool: InsightPool | None = None
 
 
+#: The insight row that records which version of the app's custom-entity list the
+#: conversation's entities were detected with: ``[version]``.
+ENTITIES_VERSION_KIND = "entities_version"
+
+
 @dataclass(frozen=True)
 class InsightInput:
     """Everything ``compute`` needs, read in one go: plain data, no session."""
@@ -92,6 +103,8 @@ class InsightInput:
     conversation_id: str
     messages: tuple[Message, ...]
     options: InsightOptions
+    #: The app's custom-entity list version that ``options.entity_specs`` are.
+    entities_version: int = 0
 
 
 def _tracker_specs(session: Session, app_id: str, options: JobOptions) -> list[TrackerSpec]:
@@ -118,6 +131,14 @@ def _tracker_specs(session: Session, app_id: str, options: JobOptions) -> list[T
     return list(specs.values())
 
 
+def _entity_specs(session: Session, app_id: str) -> tuple[EntitySpec, ...]:
+    """The app's custom entities (read in the session that read their list's version)."""
+    return tuple(
+        EntitySpec(id=e.id, type=e.type, sub_type=e.sub_type, values=tuple(e.values))
+        for e in entities_store.list_entities(session=session, app_id=app_id)
+    )
+
+
 def _insight_member(member: Member) -> InsightMember:
     return InsightMember(id=member.id, name=member.name, email=member.email)
 
@@ -137,6 +158,8 @@ def gather(
     insights over stored + new sentences before it opens its final transaction.
     """
     options = options or JobOptions.from_json(conversation.insight_options or {})
+    version = entities_store.entities_version(session=session, app_id=conversation.app_id)
+    specs = _entity_specs(session, conversation.app_id) if options.detect_entities else ()
     members = {
         m.id: _insight_member(m)
         for m in [
@@ -145,17 +168,7 @@ def gather(
         ]
     }
     rows = [*store.list_messages(session=session, conversation_id=conversation.id), *new_messages]
-    rows.sort(key=lambda r: (r.start, r.end, r.id))
-    messages = tuple(
-        Message(
-            id=r.id,
-            text=r.text,
-            start=r.start,
-            end=r.end,
-            member=members.get(r.member_id or ""),
-        )
-        for r in rows
-    )
+    messages = _messages(rows, members)
     insight_options = InsightOptions(
         confidence_threshold=options.confidence_threshold,
         detect_entities=options.detect_entities,
@@ -166,12 +179,27 @@ def gather(
             for e in options.entities
         ),
         trackers=tuple(_tracker_specs(session, conversation.app_id, options)),
+        entity_specs=specs,
         reference_time=conversation.start_time,
         timezone_offset_minutes=options.timezone_offset,
         llm=insight.llm,
         sentence_model=insight.sentence_model,
     )
-    return InsightInput(conversation.id, messages, insight_options)
+    return InsightInput(conversation.id, messages, insight_options, version)
+
+
+def _messages(rows: Sequence[MessageRow], members: dict[str, InsightMember]) -> tuple[Message, ...]:
+    """The insight stage's messages, in conversation order."""
+    return tuple(
+        Message(
+            id=r.id,
+            text=r.text,
+            start=r.start,
+            end=r.end,
+            member=members.get(r.member_id or ""),
+        )
+        for r in sorted(rows, key=lambda r: (r.start, r.end, r.id))
+    )
 
 
 def compute(data: InsightInput, pool: InsightPool | None = None) -> ConversationInsights:
@@ -190,8 +218,12 @@ def apply(
     conversation_id: str,
     result: ConversationInsights,
     kinds: Sequence[str] = INSIGHT_KINDS,
+    entities_version: int | None = None,
 ) -> None:
-    """Store computed insights: message phrases and sentiment, and one row per kind."""
+    """Store computed insights: message phrases and sentiment, and one row per kind.
+
+    ``entities_version`` is the custom-entity list version the entities were detected
+    with (``InsightInput.entities_version``); it is recorded with them."""
     if "summary" not in kinds or len(kinds) > 1:
         for row in store.list_messages(session=session, conversation_id=conversation_id):
             row.phrases = result.phrases.get(row.id, [])
@@ -201,6 +233,12 @@ def apply(
         conversation_id=conversation_id,
         insights={kind: getattr(result, kind) for kind in kinds},
     )
+    if "entities" in kinds and entities_version is not None:
+        store.set_insights(
+            session=session,
+            conversation_id=conversation_id,
+            insights={ENTITIES_VERSION_KIND: [entities_version]},
+        )
     if result.redaction:
         _store_redaction(
             session, conversation_id, result.redaction, _texts(session, conversation_id)
@@ -346,7 +384,12 @@ def refresh_insights(
     result = compute(data, insight.pool)
     with storage.session() as session:
         if session.get(Conversation, conversation_id) is not None:  # not deleted meanwhile
-            apply(session=session, conversation_id=conversation_id, result=result)
+            apply(
+                session=session,
+                conversation_id=conversation_id,
+                result=result,
+                entities_version=data.entities_version,
+            )
 
 
 def ensure_summary(
@@ -373,6 +416,84 @@ def ensure_summary(
                 session=session, conversation_id=conversation.id, result=result, kinds=["summary"]
             )
     return result.summary
+
+
+# -- custom entities, re-detected after the app's list changed ------------------------------
+
+
+def _stored_custom(item: Any) -> bool:
+    """An entity item found from the app's stored custom entities (not from the job's
+    ``entities`` option, whose items carry ``customType``)."""
+    return (
+        isinstance(item, dict)
+        and item.get("category") == custom_entity_detector.CATEGORY
+        and "customType" not in item
+    )
+
+
+def current_entities(
+    *, storage: Storage, app_id: str, conversation_id: str, insight: InsightModels
+) -> list[Any]:
+    """The conversation's entities, with its custom entities detected again first when the
+    app's entity list changed since they were (conversations processed with
+    ``detectEntities`` only).
+
+    Only the custom-entity detector runs again (in the insight process, like every other
+    recomputation of the API), not the whole stage: the rest of the entities do not depend
+    on the list. It runs when the entities are read, so a change costs nothing for
+    conversations nobody reads, and a conversation is read as of the newest list. While a
+    job of the conversation runs, the stored entities are served: its end detects them
+    with the newest list. The result is stored only if nothing changed meanwhile (no job
+    started or ended, no other detection stored), else it is served and the next read
+    detects again.
+    """
+    with storage.session() as session:
+        conversation = store.get_conversation(
+            session=session, conversation_id=conversation_id, app_id=app_id
+        )
+        items = store.get_insights(
+            session=session, conversation_id=conversation.id, kind="entities"
+        )
+        stamp = store.get_insights(
+            session=session, conversation_id=conversation.id, kind=ENTITIES_VERSION_KIND
+        )
+        version = entities_store.entities_version(session=session, app_id=app_id)
+        options = JobOptions.from_json(conversation.insight_options or {})
+        if not options.detect_entities or (stamp or [0]) == [version]:
+            return items
+        if jobs_store.active_in_conversation(session=session, conversation_id=conversation.id):
+            return items
+        specs = _entity_specs(session, app_id)
+        rows = store.list_messages(session=session, conversation_id=conversation.id)
+        messages, reference = _messages(rows, {}), conversation.start_time
+    if insight.pool is not None:
+        found = insight.pool.custom_entities(messages, specs, reference)
+    else:
+        found = custom_entity_detector.detect(messages, specs, reference)
+    with storage.session() as session:
+        if session.get(Conversation, conversation_id) is None:
+            return items
+        current = store.get_insights(
+            session=session, conversation_id=conversation_id, kind="entities"
+        )
+        fresh = [i for i in current if not _stored_custom(i)] + found
+        unchanged = (
+            store.get_insights(
+                session=session, conversation_id=conversation_id, kind=ENTITIES_VERSION_KIND
+            )
+            == stamp
+            and store.message_count(session=session, conversation_id=conversation_id) == len(rows)
+            and not jobs_store.active_in_conversation(
+                session=session, conversation_id=conversation_id
+            )
+        )
+        if unchanged:
+            store.set_insights(
+                session=session,
+                conversation_id=conversation_id,
+                insights={"entities": fresh, ENTITIES_VERSION_KIND: [version]},
+            )
+    return fresh
 
 
 # -- members and speakers ----------------------------------------------------------------

@@ -654,6 +654,7 @@ def app_wide(s: Session, text_label: str) -> None:
         expect=200,
     )
     call("manage", "tracker-get--deleted", "GET", f"/v1/manage/trackers/{tid}", expect=404)
+    custom_entities(s)
     # experiences
     base = f"/v1/conversations/{cid}/experiences"
     for slug, body in (
@@ -767,6 +768,85 @@ def app_wide(s: Session, text_label: str) -> None:
     call("z-scratch", "conversation--deleted", "GET", base, expect=404)
 
 
+def custom_entities(s: Session) -> None:
+    """The custom-entity routes, both path generations, and a stored entity detected in
+    the insights call (it has ``detectEntities``); all deleted again at the end."""
+    call = s.rec.call
+    customer = {
+        "type": "Company",
+        "subType": "Customer",
+        "category": "Custom",
+        "values": ["Acme Corporation", "Globex"],
+    }
+    one = call(
+        "manage", "entities-create", "POST", "/v1/manage/entities", json=customer, expect=200
+    )
+    eid = one.json()["id"]
+    s.rec.norm.name(eid, "<entity:customer>")
+    city = customer | {"type": "Place", "subType": "City", "values": ["Berlin", "Paris"]}
+    two = call("manage", "entity-create", "POST", "/v1/manage/entity", json=city, expect=200)
+    s.rec.norm.name(two.json()["id"], "<entity:city>")
+    product = customer | {"type": "Product", "subType": "Plan", "values": ["Parley Pro"]}
+    bulk = call(
+        "manage",
+        "entities-create-bulk",
+        "POST",
+        "/v1/manage/entities/bulk",
+        json=[product],
+        expect=200,
+    )
+    s.rec.norm.name(bulk.json()["entities"][0]["id"], "<entity:plan>")
+    array = call(
+        "manage",
+        "entities-create-array",
+        "POST",
+        "/v1/manage/entities",
+        json=[product | {"subType": "Tier", "values": ["Pro"]}],
+        expect=200,
+    )
+    s.rec.norm.name(array.json()["entities"][0]["id"], "<entity:tier>")
+    call("manage", "entities", "GET", "/v1/manage/entities", expect=200)
+    call("manage", "entities-get", "GET", f"/v1/manage/entities/{eid}", expect=200)
+    call("manage", "entity-get", "GET", f"/v1/manage/entity/{eid}", expect=200)
+    call(
+        "e-insights",
+        "entities--custom",
+        "GET",
+        f"/v1/conversations/{s.conversations['e-insights']}/entities",
+        expect=200,
+    )
+    call(
+        "manage",
+        "entities-put",
+        "PUT",
+        f"/v1/manage/entities/{eid}",
+        json=customer | {"values": ["Acme Corporation"]},
+        expect=200,
+    )
+    call("manage", "entity-put", "PUT", f"/v1/manage/entity/{eid}", json=customer, expect=200)
+    call("manage", "entities-duplicate", "POST", "/v1/manage/entity", json=customer, expect=409)
+    call(
+        "manage",
+        "entities-delete--subtype",
+        "DELETE",
+        "/v1/manage/entities",
+        params={"subType": "Tier"},
+        expect=200,
+    )
+    call(
+        "manage",
+        "entity-delete",
+        "DELETE",
+        f"/v1/manage/entity/{two.json()['id']}",
+        expect=200,
+    )
+    call("manage", "entities-delete", "DELETE", f"/v1/manage/entities/{eid}", expect=200)
+    call("manage", "entities-get--deleted", "GET", f"/v1/manage/entities/{eid}", expect=404)
+    s.client.request(
+        "DELETE", "/v1/manage/entities", params={"subType": "Plan"}, headers=s.auth()
+    ).raise_for_status()
+
+
 def groups(s: Session) -> None:
     """Conversation groups, while the scratch conversation has ``team: sales``."""
     call = s.rec.call
@@ -829,6 +909,7 @@ def errors(s: Session) -> None:
         ("job", "GET", "/v1/job/00000000-0000-4000-8000-000000000000"),
         ("delivery", "GET", "/v1/webhooks/deliveries/999999"),
         ("tracker", "GET", f"/v1/manage/trackers/{unknown}"),
+        ("entity", "GET", f"/v1/manage/entities/{unknown}"),
         ("experience", "POST", f"/v1/conversations/{unknown}/experiences"),
         ("append", "PUT", f"/v1/process/text/{unknown}"),
         ("media-file", "GET", f"/v1/conversations/{cid}/media/none"),
@@ -953,6 +1034,26 @@ def errors(s: Session) -> None:
         ("tracker-name", "POST", "/v1/manage/trackers", {"json": {"vocabulary": ["x"]}}),
         ("tracker-bulk-object", "POST", "/v1/manage/trackers/bulk", {"json": {"name": "x"}}),
         (
+            "entity-category",
+            "POST",
+            "/v1/manage/entity",
+            {"json": {"type": "A", "subType": "B", "category": "Managed", "values": ["x"]}},
+        ),
+        (
+            "entity-values",
+            "POST",
+            "/v1/manage/entities",
+            {
+                "json": {
+                    "type": "A",
+                    "subType": "B",
+                    "category": "Custom",
+                    "values": [str(i) for i in range(10_000)],
+                }
+            },
+        ),
+        ("entities-delete-no-subtype", "DELETE", "/v1/manage/entities", {}),
+        (
             "tracker-patch",
             "PATCH",
             "/v1/manage/trackers/1",
@@ -1004,6 +1105,14 @@ def errors(s: Session) -> None:
         "413-tracker",
         "POST",
         "/v1/manage/trackers",
+        content=b"[" + b" " * (1024 * 1024 + 10) + b"]",
+        headers={"Content-Type": "application/json"},
+    )
+    call(
+        "errors",
+        "413-entity",
+        "POST",
+        "/v1/manage/entities/bulk",
         content=b"[" + b" " * (1024 * 1024 + 10) + b"]",
         headers={"Content-Type": "application/json"},
     )

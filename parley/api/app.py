@@ -16,6 +16,7 @@ from parley.api.routes import (
     auth,
     console,
     conversations,
+    entities,
     experiences,
     groups,
     insights,
@@ -57,7 +58,17 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     )
     install_error_handlers(app)
     install_edge_checks(app)  # NUL in path/query/headers → 400; safe JSON responses
-    for module in (auth, process, jobs, conversations, insights, manage, groups, webhooks):
+    for module in (
+        auth,
+        process,
+        jobs,
+        conversations,
+        insights,
+        manage,
+        entities,
+        groups,
+        webhooks,
+    ):
         app.include_router(module.router)
     app.include_router(media.router)
     app.include_router(experiences.router)

@@ -13,6 +13,7 @@ from parley.insights.people import person_json
 from parley.insights.schema import (
     ConversationInsights,
     CustomEntity,
+    EntitySpec,
     InsightOptions,
     Item,
     LlmSettings,
@@ -24,6 +25,7 @@ from parley.insights.schema import (
 __all__ = [
     "ConversationInsights",
     "CustomEntity",
+    "EntitySpec",
     "InsightOptions",
     "Item",
     "LlmSettings",

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from parley.insights import (
     action_items,
+    custom_entities,
     embeddings,
     entities,
     phrases,
@@ -71,6 +72,10 @@ def compute_insights(messages: Sequence[Message], options: InsightOptions) -> Co
     all_topics = topics.detect(ctx)
     result.topics = [t for t in all_topics if t["score"] >= threshold]
     result.entities = entities.detect(ctx, builtin=options.detect_entities)
+    if options.detect_entities:
+        result.entities += custom_entities.detect(
+            ctx.messages, options.entity_specs, options.reference_time
+        )
     if options.trackers:
         insight_items = result.questions + result.action_items + result.follow_ups
         result.trackers = trackers.detect(ctx, options.trackers, insight_items)

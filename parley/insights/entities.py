@@ -20,7 +20,7 @@ from parley.insights.pii import find_pii
 from parley.insights.schema import CustomEntity, Item, Message
 from parley.insights.stable_ids import insight_id, make_unique
 
-__all__ = ["MAX_CUSTOM_CHARS", "custom_matches", "detect"]
+__all__ = ["MAX_CUSTOM_CHARS", "custom_matches", "detect", "match_ref", "message_ref"]
 
 log = logging.getLogger("parley.insights")
 
@@ -83,23 +83,25 @@ _NOT_NAMES = frozenset(
 )
 
 
-def _iso(ctx: Context, seconds: float) -> str | None:
-    ref = ctx.options.reference_time
-    if ref is None:
+def _iso(reference: datetime | None, seconds: float) -> str | None:
+    if reference is None:
         return None
-    if ref.tzinfo is None:
-        ref = ref.replace(tzinfo=UTC)
-    when: datetime = ref.astimezone(UTC) + timedelta(seconds=seconds)
+    if reference.tzinfo is None:
+        reference = reference.replace(tzinfo=UTC)
+    when: datetime = reference.astimezone(UTC) + timedelta(seconds=seconds)
     return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
 
 
-def _ref(message: Message, offset: int) -> Item:
+def message_ref(message: Message, offset: int) -> Item:
+    """A legacy ``messageRefs`` entry: the message and where in it the entity is."""
     return {"id": message.id, "text": message.text, "offset": offset}
 
 
-def _match_ref(ctx: Context, message: Message, offset: int) -> Item:
-    ref = _ref(message, offset)
-    start, end = _iso(ctx, message.start), _iso(ctx, message.end)
+def match_ref(message: Message, offset: int, reference: datetime | None) -> Item:
+    """A newer ``matches[].messageRefs`` entry: the legacy one with the message's times
+    (when the conversation's start is known)."""
+    ref = message_ref(message, offset)
+    start, end = _iso(reference, message.start), _iso(reference, message.end)
     if start is not None:
         ref["startTime"] = start
         ref["endTime"] = end
@@ -149,12 +151,12 @@ class _Grouper:
             self.items[key] = entity
         refs = entity["messageRefs"]
         if not any(r["id"] == message.id and r["offset"] == offset for r in refs):
-            refs.append(_ref(message, offset))
+            refs.append(message_ref(message, offset))
         match = next((m for m in entity["matches"] if m["detectedValue"] == detected), None)
         if match is None:
             match = {"detectedValue": detected, "messageRefs": []}
             entity["matches"].append(match)
-        match["messageRefs"].append(_match_ref(self.ctx, message, offset))
+        match["messageRefs"].append(match_ref(message, offset, self.ctx.options.reference_time))
 
     def result(self) -> list[Item]:
         """The entities, each with an id from its type, value and the messages naming it."""

@@ -3,7 +3,9 @@
 A summary refresh, a tracker refresh, the recompute after a member rename or speaker
 events, and the detection of a redaction row that an older version did not store all run
 spaCy and the sentence encoder. In the API process they held its GIL, so ``/health`` and
-every other request waited behind them. ``InsightPool`` runs that pure compute step in one
+every other request waited behind them. (The re-detection of custom entities after an
+app's list changed runs no model, but walks every message of a conversation: it runs
+here too, for the same reason.) ``InsightPool`` runs that pure compute step in one
 spawned child process (started on first use, models loaded once there) while the request's
 thread waits, with a bound; gather and apply stay in the API.
 
@@ -30,11 +32,18 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 from parley.errors import ParleyError
-from parley.insights.schema import ConversationInsights, InsightOptions, Message
+from parley.insights.schema import (
+    ConversationInsights,
+    EntitySpec,
+    InsightOptions,
+    Item,
+    Message,
+)
 
 __all__ = ["InsightPool", "InsightsUnavailable"]
 
@@ -129,6 +138,14 @@ def _compute(messages: list[bytes], options: InsightOptions) -> dict[str, list[b
     return _pack_result(compute_insights(_unpack_list(messages), options))
 
 
+def _custom_entities(
+    messages: list[bytes], specs: tuple[EntitySpec, ...], reference_time: datetime | None
+) -> list[bytes]:
+    from parley.insights import custom_entities
+
+    return _pack_list(custom_entities.detect(_unpack_list(messages), specs, reference_time))
+
+
 def _redaction(texts: list[bytes]) -> list[bytes]:
     from parley.insights import redaction
     from parley.insights.context import parse
@@ -160,6 +177,18 @@ class InsightPool:
     def compute(self, messages: Sequence[Message], options: InsightOptions) -> ConversationInsights:
         """``compute_insights`` in the child."""
         return _unpack_result(self._call(_compute, _pack_list(messages), options))
+
+    def custom_entities(
+        self,
+        messages: Sequence[Message],
+        specs: Sequence[EntitySpec],
+        reference_time: datetime | None = None,
+    ) -> list[Item]:
+        """``custom_entities.detect`` in the child: the re-detection after the app's
+        entity list changed, without the rest of the stage."""
+        return _unpack_list(
+            self._call(_custom_entities, _pack_list(messages), tuple(specs), reference_time)
+        )
 
     def redaction(self, texts: Sequence[str]) -> list[list[list[int | str]]]:
         """``redaction.candidates`` of each text (parsed whole), in the child."""

@@ -16,6 +16,7 @@ from typing import Any, TypeAlias
 __all__ = [
     "ConversationInsights",
     "CustomEntity",
+    "EntitySpec",
     "InsightOptions",
     "Item",
     "LlmSettings",
@@ -67,6 +68,17 @@ class CustomEntity:
 
 
 @dataclass(frozen=True)
+class EntitySpec:
+    """A custom entity stored through the Management API: its ``values`` are looked for
+    exactly (``custom_entities``) when ``detectEntities`` is on."""
+
+    id: str
+    type: str
+    sub_type: str
+    values: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class LlmSettings:
     """An OpenAI-compatible chat endpoint; ``base_url`` may or may not end in ``/v1``."""
 
@@ -94,6 +106,8 @@ class InsightOptions:
         sentence_model: other sentence-embedding weights for tracker paraphrases (a
             directory with ``model.onnx`` + ``tokenizer.json``); None = the bundled
             all-MiniLM-L6-v2.
+        entity_specs: the app's stored custom entities, detected with the built-in ones
+            (``detectEntities``).
     """
 
     confidence_threshold: float = 0.5
@@ -102,6 +116,7 @@ class InsightOptions:
     enable_summary: bool = False
     custom_entities: tuple[CustomEntity, ...] = ()
     trackers: tuple[TrackerSpec, ...] = ()
+    entity_specs: tuple[EntitySpec, ...] = ()
     reference_time: datetime | None = None
     timezone_offset_minutes: int = 0
     llm: LlmSettings | None = None

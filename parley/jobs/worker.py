@@ -177,6 +177,8 @@ class _Result:
     billing_duration: float
     language: str | None
     insights: ConversationInsights
+    #: The app's custom-entity list version the insights were computed with.
+    entities_version: int = 0
 
 
 class JobRunner:
@@ -491,6 +493,7 @@ class JobRunner:
             billing_duration=transcript.duration * transcript.channels,
             language=transcript.language,
             insights=insights_result,
+            entities_version=data.entities_version,
         )
 
     def _commit(self, job: Job, options: JobOptions, result: _Result, warnings: list[Any]) -> None:
@@ -513,7 +516,10 @@ class JobRunner:
                 conversation.name = options.name
             conversation.insight_options = job.options
             conversations.apply(
-                session=session, conversation_id=conversation.id, result=result.insights
+                session=session,
+                conversation_id=conversation.id,
+                result=result.insights,
+                entities_version=result.entities_version,
             )
             if not jobs_store.finish(
                 session=session,

@@ -58,6 +58,9 @@ class App(Base):
     token_expires_at: Mapped[datetime | None]
     #: A lease: while in the future, one tracker write of this app is running.
     tracker_lock_until: Mapped[datetime | None]
+    #: Bumped by every change to the app's custom entities, so a conversation whose
+    #: entities were detected with an older list is known to need detecting again.
+    entities_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -234,6 +237,25 @@ class Tracker(Base):
     languages: Mapped[list[Any]] = mapped_column(default=list)
     vocabulary: Mapped[list[Any]] = mapped_column(default=list)
     exclude_vocabulary: Mapped[list[Any]] = mapped_column(default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class EntityDefinition(Base):
+    """A custom entity stored through the Management API: ``values`` are looked for,
+    exactly, in the app's conversations. ``sub_type`` is unique within a ``type``."""
+
+    __tablename__ = "entity_definitions"
+    __table_args__ = (
+        Index("ux_entity_definitions_app_type_subtype", "app_id", "type", "sub_type", unique=True),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    app_id: Mapped[str] = mapped_column(ForeignKey("apps.id"), index=True)
+    type: Mapped[str] = mapped_column(String(255))
+    sub_type: Mapped[str] = mapped_column(String(255))
+    category: Mapped[str] = mapped_column(String(16), default="Custom")
+    values: Mapped[list[Any]] = mapped_column(default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -20,13 +20,16 @@ from tests.conftest import Api
 from tests.receiver import receiver
 
 MESSAGE = {"payload": {"content": "Can you send the report by Friday?"}, "from": {"name": "Ann"}}
+#: A value no test's conversation says: the entity is detected in the app's conversations.
+ENTITY = {"type": "Tenancy", "subType": "A", "category": "Custom", "values": ["Zyxwv Qutsr"]}
 UNKNOWN = {
     "conversation_id": "1234567890123456",
     "job_id": "00000000-0000-4000-8000-000000000000",
     "member_id": "00000000-0000-4000-8000-000000000001",
     "tracker_id": "9999999999999999",
+    "entity_id": "9999999999999998",
     "delivery_id": "999999999",
-    "group_id": "9999999999999998",
+    "group_id": "9999999999999997",
 }
 
 
@@ -58,6 +61,8 @@ def _body(op: Operation, ids: dict[str, str]) -> dict[str, Any]:
     if path == "/v1/manage/group/{group_id}" and method == "PUT":
         criteria = "conversation.metadata.owner==b"
         return {"json": {"id": ids["group_id"], "name": "taken-over", "criteria": criteria}}
+    if path.startswith(("/v1/manage/entity/", "/v1/manage/entities/")) and method == "PUT":
+        return {"json": {**ENTITY, "values": ["taken-over"]}}
     if path.startswith("/v1/manage/") and method == "PATCH":
         return {"json": [{"op": "replace", "path": "/name", "value": "taken-over"}]}
     if path.startswith("/v1/manage/") and method == "PUT":
@@ -88,6 +93,7 @@ def tenants(api: Api) -> dict[str, Any]:
     tracker = api.request(
         "POST", "/v1/manage/tracker", json={"name": f"a-{cid}", "vocabulary": ["report"]}
     ).json()["tracker"]
+    entity = api.request("POST", "/v1/manage/entity", json=ENTITY).json()
     delivery = api.get("/v1/webhooks/deliveries", params={"jobId": job_id}).json()["deliveries"]
     assert api.request(
         "PUT", f"/v1/conversations/{cid}", json={"metadata": {"owner": "a"}}
@@ -100,6 +106,7 @@ def tenants(api: Api) -> dict[str, Any]:
         "job_id": job_id,
         "member_id": members[0]["id"],
         "tracker_id": tracker["id"],
+        "entity_id": entity["id"],
         "delivery_id": delivery[0]["id"],
         "group_id": group["id"],
     }
@@ -147,6 +154,16 @@ def test_lists_do_not_show_another_apps_ids(api: Api, tenants: dict[str, Any]) -
         assert not any(value in response.text for value in ids.values()), op.path
 
 
+def test_deletes_by_query_reach_only_the_callers_own(api: Api, tenants: dict[str, Any]) -> None:
+    """Routes that name what they delete in the query, not the path: B's call with A's
+    subType is B's own 404 (and the test below finds A's entity intact)."""
+    as_b = api.client.delete(
+        "/v1/manage/entities", params={"subType": ENTITY["subType"]}, headers=tenants["b"]
+    )
+    assert as_b.status_code == 404, as_b.text
+    assert as_b.json() == {"message": f"No entity with subType {ENTITY['subType']} found."}
+
+
 def test_a_still_has_everything_afterwards(api: Api, tenants: dict[str, Any]) -> None:
     ids = tenants["ids"]
     assert api.get(f"/v1/conversations/{ids['conversation_id']}").status_code == 200
@@ -154,6 +171,7 @@ def test_a_still_has_everything_afterwards(api: Api, tenants: dict[str, Any]) ->
     assert [m["name"] for m in members] == ["Ann"]
     tracker = api.get(f"/v1/manage/trackers/{ids['tracker_id']}").json()["tracker"]
     assert tracker["name"].startswith("a-")
+    assert api.get(f"/v1/manage/entities/{ids['entity_id']}").json()["values"] == ["Zyxwv Qutsr"]
     assert api.get(f"/v1/job/{ids['job_id']}").json()["status"] == "completed"
     group = api.get(f"/v1/manage/group/{ids['group_id']}").json()["group"]
     assert group["criteria"] == "conversation.metadata.owner==a"

@@ -169,3 +169,21 @@ def test_the_insight_process_computes_what_the_thread_would(server: Api) -> None
     assert server.services.insight.pool.compute(messages, options) == compute_insights(
         messages, options
     )
+
+
+def test_the_insight_process_detects_custom_entities_as_the_thread_would(server: Api) -> None:
+    """The re-detection after an app's entity list changed runs there too."""
+    from datetime import UTC, datetime
+
+    from parley.insights import EntitySpec, Message
+    from parley.insights.custom_entities import detect
+
+    messages = [Message(str(i), text, i, i + 1.0, None) for i, text in enumerate(LONG)]
+    specs = [
+        EntitySpec("1", "Person", "Colleague", ("Bob", "Dana")),
+        EntitySpec("2", "D", "W", ("Friday",)),
+    ]
+    start = datetime(2024, 3, 11, tzinfo=UTC)
+    found = server.services.insight.pool.custom_entities(messages, specs, start)
+    assert found == detect(messages, specs, start)
+    assert [len(item["messageRefs"]) for item in found] == [2 * len(LONG), len(LONG)]

@@ -1,4 +1,4 @@
-"""Conversation metadata as rows (migration 0007_conversation_groups): conversations stored
+"""Conversation metadata as rows (migration 0007): conversations stored
 before it are found by a filter after it, and ``list_conversations`` matches terms in SQL
 the same way on SQLite and PostgreSQL."""
 
@@ -10,10 +10,9 @@ from pathlib import Path
 import pytest
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from parley.storage import Storage
-from parley.storage import apps as apps_store
 from parley.storage import conversations as store
 from parley.storage.db import MIGRATIONS
 from parley.storage.models import Conversation, ConversationMetadata
@@ -28,9 +27,15 @@ def _at_0006(url: str, tmp_path: Path) -> Storage:
     with storage.engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "0006")
-    with storage.session() as session:
-        apps_store.create_app(session=session, name="a", app_id="a", secret="s")
-        apps_store.create_app(session=session, name="b", app_id="b", secret="s")
+        # in SQL: the ORM model of ``apps`` has columns of later revisions
+        for app_id in ("a", "b"):
+            connection.execute(
+                text(
+                    "INSERT INTO apps (id, name, secret_hash, created_at) "
+                    "VALUES (:id, :id, 'not-a-hash', CURRENT_TIMESTAMP)"
+                ),
+                {"id": app_id},
+            )
     return storage
 
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import text
 
 from parley.storage import Storage
-from parley.storage import apps as apps_store
 from parley.storage import conversations as store
 from parley.storage import jobs as jobs_store
 from parley.storage.db import MIGRATIONS
@@ -25,8 +25,13 @@ def _at_0005(url: str, tmp_path: Path) -> Storage:
     with storage.engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "0005")
-    with storage.session() as session:
-        apps_store.create_app(session=session, name="a", app_id="a", secret="s")
+    with storage.session() as session:  # in SQL: the App model has columns 0005 lacks
+        session.execute(
+            text(
+                "INSERT INTO apps (id, name, secret_hash, created_at) "
+                "VALUES ('a', 'a', 'not-a-hash', CURRENT_TIMESTAMP)"
+            )
+        )
     return storage
 
 

@@ -9,13 +9,14 @@ option table's own schemas to ``UrlJob`` and ``TextJob``.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from parley_client.wire.limits import LIMITS
 
 __all__ = [
+    "EntityBody",
     "ExperienceRequest",
     "GroupBody",
     "MemberRename",
@@ -155,6 +156,22 @@ class GroupBody(Body):
         min_length=1,
         max_length=LIMITS["filter_chars"],
         description="conversation.metadata.key==value, at most two joined by `and` or `;`",
+    )
+
+
+class EntityBody(Body):
+    """A custom entity (Management API). An ``id`` in a PUT body is ignored: the path names
+    the entity. ``category`` is ``Custom``; ``Managed`` is reserved for built-in entities."""
+
+    type: str = Field(min_length=1, max_length=_NAME)
+    sub_type: str = Field(alias="subType", min_length=1, max_length=_NAME)
+    category: Literal["Custom"]
+    values: list[Annotated[str, Field(min_length=1, max_length=LIMITS["entity_value_chars"])]] = (
+        Field(
+            min_length=1,
+            max_length=LIMITS["entity_values"],
+            json_schema_extra={"uniqueItems": True},
+        )
     )
 
 

@@ -21,6 +21,10 @@ LIMITS = {
     "groups": 1000,  # per app (Parley's bound; Symbl documented none)
     "group_name": 128,  # Symbl's group rules
     "group_description": 512,
+    "custom_entities": 500,  # stored through the Management API, per app
+    "entity_values": 1000,  # values of one custom entity
+    "entity_value_chars": 200,  # one value (as a tracker phrase)
+    "entity_values_total": 100_000,  # all custom-entity values of one app
     "channels": 32,
     "metadata_keys": 100,
     "metadata_value": 128,  # Symbl's metadata rule

@@ -22,6 +22,10 @@ __all__ = [
     "Conversation",
     "ConversationList",
     "ConversationUpdated",
+    "CustomEntitiesDeleted",
+    "CustomEntity",
+    "CustomEntityEnvelope",
+    "CustomEntityList",
     "Deleted",
     "DeliveryEnvelope",
     "DeliveryList",
@@ -489,7 +493,33 @@ class TrackerList(Wire):
 
 class Deleted(Wire):
     id: str
-    type: Literal["tracker", "group"]
+    type: Literal["tracker", "group", "entity"]
+    deleted: bool
+
+
+class CustomEntity(Wire):
+    """A custom entity stored through the Management API (``category`` is ``Custom``)."""
+
+    id: str
+    type: str
+    sub_type: str = Field(alias="subType")
+    category: str
+    values: list[str]
+
+
+class CustomEntityEnvelope(Wire):
+    entity: CustomEntity
+
+
+class CustomEntityList(Wire):
+    entities: list[CustomEntity]
+
+
+class CustomEntitiesDeleted(Wire):
+    """``DELETE /v1/manage/entities?subType=``: the ids of the entities removed."""
+
+    sub_type: str = Field(alias="subType")
+    ids: list[str]
     deleted: bool
 
 

@@ -200,7 +200,15 @@ def get_topics(
     responses=errors(404),
 )
 def get_entities(conversation_id: str, app_id: AppId, services: ServicesDep) -> dict[str, Any]:
-    return {"entities": _insights(services, app_id, conversation_id, "entities")}
+    """Custom entities are detected again first if the app's entity list changed."""
+    items = service.current_entities(
+        storage=services.storage,
+        app_id=app_id,
+        conversation_id=conversation_id,
+        insight=services.insight,
+    )
+    with services.storage.session() as session:
+        return {"entities": with_people(items, members_of(session, conversation_id))}
 
 
 @router.get(

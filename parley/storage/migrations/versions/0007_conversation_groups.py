@@ -1,6 +1,6 @@
 """conversation groups, metadata as indexed rows
 
-Revision ID: 0007_conversation_groups
+Revision ID: 0007
 Revises: 0006
 
 ``conversation_groups`` holds the Management API's groups (RSQL ``criteria`` over
@@ -18,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007_conversation_groups"
+revision = "0007"
 down_revision = "0006"
 branch_labels = None
 depends_on = None

@@ -23,8 +23,10 @@ from parley.api.routes import (
     media,
     ops,
     process,
+    unsupported,
     webhooks,
 )
+from parley.api.routes import settings as settings_routes
 from parley.api.timeouts import BodyTimeout
 from parley.config import Settings
 from parley.services import Services, build_services
@@ -58,6 +60,8 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     install_edge_checks(app)  # NUL in path/query/headers → 400; safe JSON responses
     for module in (auth, process, jobs, conversations, insights, manage, webhooks):
         app.include_router(module.router)
+    app.include_router(settings_routes.router)
+    app.include_router(unsupported.router)
     app.include_router(media.router)
     app.include_router(experiences.router)
     app.include_router(console.router)

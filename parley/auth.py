@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 import jwt
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from parley.errors import TooManyRequests, Unauthorized
@@ -153,7 +154,8 @@ class Grant(NamedTuple):
     refresh_token: str
 
 
-SessionFactory = Callable[[], AbstractContextManager[Session]]
+#: A storage's ``connection`` or ``loop_connection``.
+Connections = Callable[[], AbstractContextManager[Connection]]
 
 
 def _refresh_jti(access_jti: str) -> str:
@@ -350,7 +352,7 @@ class Tokens:
         cache), so a deleted app is refused within that time.
         """
         app_id = self.verify_signature(token)
-        self.check_revoked(token, self._storage.session)
+        self.check_revoked(token, self._storage.connection)
         if not self.app_recently_seen(app_id):
             self.check_app(app_id)
         return app_id
@@ -402,14 +404,15 @@ class Tokens:
         """The app id a token's signature and ``exp`` prove, else Unauthorized. No I/O."""
         return self._verified(token)[0]
 
-    def check_revoked(self, token: str, sessions: SessionFactory) -> None:
+    def check_revoked(self, token: str, connections: Connections) -> None:
         """Unauthorized if the (signature-checked) token was revoked, by any process.
 
-        ``sessions`` is the storage's session factory, or its event-loop one on SQLite.
+        ``connections`` is the storage's ``connection``, or ``loop_connection`` on SQLite:
+        a bare connection, as a session's bookkeeping cost more than the read.
         """
         jti = self._verified(token)[2]
-        with sessions() as session:
-            if apps_store.is_revoked(session=session, jti=jti):
+        with connections() as connection:
+            if apps_store.is_revoked(session=connection, jti=jti):
                 raise Unauthorized(INVALID_TOKEN)
 
     def app_recently_seen(self, app_id: str) -> bool:

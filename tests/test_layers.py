@@ -30,6 +30,7 @@ FLOORS = {
     "jobs": 2,
     "conversations": 2,
     "auth": 2,
+    "user_settings": 2,  # an app's settings (storage below), read by api and services
     "health": 2,
     "retention": 2,
     "pipeline": 1,

@@ -89,7 +89,7 @@ def test_a_token_revoked_in_one_process_is_refused_by_another_at_once(tmp_path: 
     with pytest.raises(Unauthorized):
         second.verify(token)  # within the app-check period, with the signature remembered
     with pytest.raises(Unauthorized):
-        second.check_revoked(token, two.session)
+        second.check_revoked(token, two.connection)
     with pytest.raises(Unauthorized):
         first.verify(token)
     fresh, _ = second.generate(app_id, secret)  # not the revoked one handed out again

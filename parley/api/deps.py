@@ -64,7 +64,7 @@ async def authenticate(request: Request, services: ServicesDep) -> str:
     app_id = tokens.verify_signature(token)
     if tokens.app_recently_seen(app_id) and storage.reads_on_loop:
         try:
-            tokens.check_revoked(token, storage.loop_session)
+            tokens.check_revoked(token, storage.loop_connection)
             return app_id
         except OperationalError:  # locked for a moment: the pool's path waits for it
             pass

@@ -148,3 +148,29 @@ def test_a_refresh_token_gives_a_new_token_once(tmp_path: Path) -> None:
     with pytest.raises(Unauthorized):  # past its own lifetime
         tokens.refresh(app_id, secret, last.refresh_token)
     one.dispose()
+
+
+def test_revocation_and_settings_hold_across_processes_on_postgresql(
+    pg_database: str, tmp_path: Path
+) -> None:
+    from parley import user_settings
+
+    one = Storage(pg_database, tmp_path / "audio")
+    one.migrate()
+    two = Storage(pg_database, tmp_path / "audio")
+    with one.session() as session:
+        app, secret = create_app(session=session, name="t")
+    first = auth.Tokens(storage=one, secret="k" * 32)
+    second = auth.Tokens(storage=two, secret="k" * 32)
+    token, _ = first.generate(app.id, secret)
+    assert second.verify(token) == app.id
+    first.revoke(app.id, secret, token)
+    with pytest.raises(Unauthorized):
+        second.verify(token)
+    grant = first.issue(app.id, secret)
+    assert second.verify(second.refresh(app.id, secret, grant.refresh_token).access_token)
+    patch = [{"op": "add", "path": "/redaction/default", "value": True}]
+    assert user_settings.patch_settings(one, app.id, patch) == {"redaction": {"default": True}}
+    assert user_settings.app_settings(two, app.id) == {"redaction": {"default": True}}
+    one.dispose()
+    two.dispose()

@@ -10,6 +10,7 @@
   * TooManyJobs (429) — the app's concurrent-job limit is reached.
   * StorageFull (507) — the server's disk (database or audio) has no room.
   * TooManyRequests (429) — too many failed attempts; ``retry_after`` seconds to wait.
+  * NotServed (501) — a Symbl endpoint Parley cannot serve; the message says what to do.
   * PipelineError — processing failed; the job ends ``failed`` with this reason.
 
 The pipeline and job layers raise these; only ``parley.api.errors`` turns them
@@ -23,6 +24,7 @@ __all__ = [
     "Conflict",
     "InvalidAudio",
     "NotFound",
+    "NotServed",
     "ParleyError",
     "PayloadTooLarge",
     "PipelineError",
@@ -104,6 +106,13 @@ class TooManyRequests(ParleyError):
     def __init__(self, message: str, *, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class NotServed(ParleyError):
+    """A Symbl endpoint Parley knows but cannot serve (telephony dial-out, legacy APIs):
+    answered 501, never a bare 404, with a message saying what to use instead."""
+
+    status = 501
 
 
 class PipelineError(ParleyError):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -60,11 +61,20 @@ def test_apps_create_prints_working_credentials(env: dict[str, str]) -> None:
     created = _parley(env, "apps", "create", "--name", "team-a")
     assert created.returncode == 0, created.stderr
     credentials = json.loads(created.stdout)
-    assert credentials["name"] == "team-a" and len(credentials["appSecret"]) >= 32
+    assert credentials["name"] == "team-a"
+    # the shape Symbl's Web SDK validates (symbl-streaming.md §12 item 11)
+    assert re.fullmatch(r"[0-9a-z]{64}", credentials["appId"]), credentials["appId"]
+    assert re.fullmatch(r"[0-9a-z]{128}", credentials["appSecret"])
     from parley.config import Settings
     from parley.services import build_services
+    from parley.storage.apps import create_app
 
     services = build_services(Settings(data_dir=Path(env["PARLEY_DATA_DIR"]), workers=0))
     token, _ = services.tokens.generate(credentials["appId"], credentials["appSecret"])
     assert services.tokens.verify(token) == credentials["appId"]
+    # credentials of the older shape (any id, any secret) keep working beside them
+    with services.storage.session() as session:
+        create_app(session=session, name="old", app_id="team-b", secret="short-secret")
+    token, _ = services.tokens.generate("team-b", "short-secret")
+    assert services.tokens.verify(token) == "team-b"
     services.stop()

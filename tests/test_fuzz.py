@@ -45,7 +45,9 @@ def _document() -> dict[str, Any]:
     return build_openapi(create_app(Settings()))
 
 
-schema = schemathesis.openapi.from_dict(_document())
+# What Parley does not serve answers 501 to everything (a 5xx by design): tests/api/
+# test_inventory.py checks those answers instead.
+schema = schemathesis.openapi.from_dict(_document()).exclude(tag="not served")
 
 # Media bodies are raw bytes: send what is generated as it is.
 schemathesis.serializer.alias(

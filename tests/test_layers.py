@@ -31,6 +31,7 @@ FLOORS = {
     "conversations": 2,
     "groups": 2,
     "auth": 2,
+    "user_settings": 2,  # an app's settings (storage below), read by api and services
     "health": 2,
     "retention": 2,
     "pipeline": 1,

@@ -1170,6 +1170,108 @@ def ops(s: Session) -> None:
     call("ops", "console-file", "GET", "/console/app.js", auth=False, expect=200)
 
 
+def user_settings(s: Session) -> None:
+    """User settings, and the redaction default they set on a messages read; left empty."""
+    call = s.rec.call
+    cid = s.conversations["c-text"]
+    call("settings", "get--none", "GET", "/v1/manage/settings", expect=200)
+    patch = [
+        {"op": "add", "path": "/intelligence/bookmarks/duration", "value": 30},
+        {"op": "add", "path": "/redaction/default", "value": True},
+        {"op": "add", "path": "/redaction/type", "value": "default"},
+    ]
+    call("settings", "patch", "PATCH", "/v1/manage/settings", json=patch, expect=200)
+    call("settings", "get", "GET", "/v1/manage/settings", expect=200)
+    call("settings", "messages--redacted-by-default", "GET", f"/v1/conversations/{cid}/messages")
+    call(
+        "settings",
+        "messages--redact-false",
+        "GET",
+        f"/v1/conversations/{cid}/messages",
+        params={"redact": "false"},
+        expect=200,
+    )
+    for slug, body in (
+        ("unknown-path", [{"op": "add", "path": "/redaction/colour", "value": "red"}]),
+        ("bad-op", [{"op": "move", "path": "/redaction/type", "from": "/redaction/default"}]),
+        ("bad-value", [{"op": "replace", "path": "/redaction/default", "value": "yes"}]),
+        (
+            "bad-duration",
+            [{"op": "replace", "path": "/intelligence/bookmarks/duration", "value": 0}],
+        ),
+        ("remove-unset", [{"op": "remove", "path": "/intelligence/bookmarks/duration"}] * 2),
+    ):
+        call("settings", f"400-{slug}", "PATCH", "/v1/manage/settings", json=body, expect=400)
+    clear = [{"op": "remove", "path": "/redaction"}, {"op": "remove", "path": "/intelligence"}]
+    call("settings", "patch--clear", "PATCH", "/v1/manage/settings", json=clear, expect=200)
+
+
+def not_served(s: Session) -> None:
+    """Symbl endpoints Parley cannot serve: a 501 that says what to do instead."""
+    call = s.rec.call
+    connect = {
+        "operation": "start",
+        "endpoint": {"type": "pstn", "phoneNumber": "14082924837", "dtmf": ",,123#"},
+    }
+    event = {"type": "started_speaking", "user": {"userId": "a@b.c", "name": "A"}}
+    for slug, method, url, body in (
+        ("endpoint-connect", "POST", "/v1/endpoint:connect", connect),
+        ("event", "POST", "/v1/event/6f1c8f2c-0b5e-4d0a-9d0b-3f1b2f9c7a10", event),
+        ("insights", "POST", "/v1/insights", {"insightTypes": ["question"], "messages": []}),
+        ("metric", "GET", "/v1/metric/12", None),
+        ("metric-entry", "POST", "/v1/metric/12/entry", {}),
+        ("nebula-generate", "POST", "/v1/model/generate", {"prompt": "Summarise the call"}),
+    ):
+        call("not-served", slug, method, url, json=body, expect=501)
+
+
+def tokens(s: Session) -> None:
+    """Refresh and revoke (last: the recorder's own token stays valid throughout)."""
+    call = s.rec.call
+    credentials = {"appId": "golden-app", "appSecret": "golden-secret"}
+    first = s.client.post("/oauth2/token:generate", json=credentials).json()
+    refreshed = call(
+        "ops",
+        "token-refresh",
+        "POST",
+        "/oauth2/token:refresh",
+        auth=False,
+        json=credentials | {"refreshToken": first["refershToken"]},
+        expect=200,
+    ).json()
+    call(
+        "ops",
+        "token-refresh--used",
+        "POST",
+        "/oauth2/token:refresh",
+        auth=False,
+        json=credentials | {"refreshToken": first["refershToken"]},
+        expect=401,
+    )
+    revoked = {"x-api-key": refreshed["accessToken"]}
+    call(
+        "ops",
+        "token-revoke--bad-secret",
+        "DELETE",
+        "/oauth2/token:revoke",
+        auth=False,
+        headers=revoked,
+        json=credentials | {"appSecret": "wrong"},
+        expect=401,
+    )
+    call(
+        "ops",
+        "token-revoke",
+        "DELETE",
+        "/oauth2/token:revoke",
+        auth=False,
+        headers=revoked,
+        json=credentials,
+        expect=204,
+    )
+    call("ops", "token-revoked", "GET", "/v1/conversations", auth=False, headers=revoked)
+
+
 def record(out: Path, *, text_only: bool = False, testdata: Path | None = None) -> dict[str, Any]:
     """Record every answer into ``out`` (emptied first); returns the index."""
     import httpx
@@ -1214,7 +1316,10 @@ def record(out: Path, *, text_only: bool = False, testdata: Path | None = None) 
             audio_conversations(session, testdata or TESTDATA)
         app_wide(session, "c-text")
         errors(session)
+        user_settings(session)
+        not_served(session)
         ops(session)
+        tokens(session)
         covered = {entry["route"] for entry in rec.index}
         routes = all_routes(app)
     missing = [r for r in routes if r not in covered]

@@ -25,8 +25,10 @@ from parley.api.routes import (
     media,
     ops,
     process,
+    unsupported,
     webhooks,
 )
+from parley.api.routes import settings as settings_routes
 from parley.api.timeouts import BodyTimeout
 from parley.config import Settings
 from parley.services import Services, build_services
@@ -70,6 +72,8 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         webhooks,
     ):
         app.include_router(module.router)
+    app.include_router(settings_routes.router)
+    app.include_router(unsupported.router)
     app.include_router(media.router)
     app.include_router(experiences.router)
     app.include_router(console.router)

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 
 from parley.api.routes.bodies import json_object, json_value
@@ -18,7 +19,14 @@ from parley.auth import INVALID_TOKEN
 from parley.errors import Unauthorized
 from parley.services import Services
 
-__all__ = ["AppId", "JsonObject", "OptionalJsonObject", "ServicesDep", "json_limited"]
+__all__ = [
+    "AppId",
+    "JsonObject",
+    "OptionalJsonObject",
+    "ServicesDep",
+    "json_limited",
+    "token_of",
+]
 
 
 async def get_services(request: Request) -> Services:
@@ -29,26 +37,38 @@ async def get_services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-async def authenticate(request: Request, services: ServicesDep) -> str:
-    """The app id behind ``Authorization: Bearer``, ``x-api-key`` or ``?access_token``.
-
-    On the event loop: the signature check is CPU only, and the app's row is read (in the
-    thread pool) only when the per-process cache has not seen the app lately, so a status
-    poll makes no thread-pool hop for its token.
-    """
+def token_of(request: Request) -> str | None:
+    """The token in ``Authorization: Bearer``, ``x-api-key`` or ``?access_token``, if any."""
     token = None
     authorization = request.headers.get("authorization", "")
     scheme, _, value = authorization.partition(" ")
     if scheme.lower() == "bearer" and value.strip():
         token = value.strip()
     token = token or request.headers.get("x-api-key") or request.query_params.get("access_token")
+    return token.strip() if token and token.strip() else None
+
+
+async def authenticate(request: Request, services: ServicesDep) -> str:
+    """The app id behind ``Authorization: Bearer``, ``x-api-key`` or ``?access_token``.
+
+    The signature check is CPU only, on the event loop. The revocation table is read on
+    every request (a revoked token is refused by every process at once): on the event
+    loop for a local SQLite file (a point read costs less than a thread-pool hop), else in
+    the thread pool, together with the app's row when the per-process cache has not seen
+    the app lately.
+    """
+    token = token_of(request)
     if not token:
         raise Unauthorized(INVALID_TOKEN)
-    tokens, token = services.tokens, token.strip()
+    tokens, storage = services.tokens, services.storage
     app_id = tokens.verify_signature(token)
-    if tokens.app_recently_seen(app_id):
-        return app_id
-    return await run_in_threadpool(tokens.verify, token)  # reads the app's row
+    if tokens.app_recently_seen(app_id) and storage.reads_on_loop:
+        try:
+            tokens.check_revoked(token, storage.loop_connection)
+            return app_id
+        except OperationalError:  # locked for a moment: the pool's path waits for it
+            pass
+    return await run_in_threadpool(tokens.verify, token)  # revocation, and the app's row
 
 
 AppId = Annotated[str, Depends(authenticate)]

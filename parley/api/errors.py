@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from parley.errors import ParleyError, StorageFull, TooManyJobs, TooManyRequests
 
-__all__ = ["CatchAll", "install_error_handlers"]
+__all__ = ["NO_ROUTE", "CatchAll", "install_error_handlers"]
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +33,8 @@ _GENERIC = {
     415: "Unsupported media type.",
     500: "Something went wrong! Please try again later.",
 }
+#: The message of a 404 for a path no route serves (a named resource's 404 says which).
+NO_ROUTE = _GENERIC[404]
 
 
 def _error(

@@ -48,6 +48,7 @@ ERROR_TEXT = {
     416: "The requested byte range is outside the file.",
     429: "Too many concurrent jobs or tracker writes, or too many failed token requests "
     "(then with Retry-After).",
+    501: "A Symbl endpoint Parley does not serve; the message says what to use instead.",
     503: "The database is briefly unavailable (with Retry-After).",
     507: "The server has no storage space left; nothing was stored.",
 }
@@ -62,7 +63,7 @@ SECURITY_SCHEMES = {
 }
 _SECURITY: list[dict[str, list[str]]] = [{"bearer": []}, {"apiKey": []}, {"accessToken": []}]
 #: Operations anyone may call.
-PUBLIC = {"/oauth2/token:generate"}
+PUBLIC = {"/oauth2/token:generate", "/oauth2/token:refresh", "/oauth2/token:revoke"}
 
 #: Request body models named by ``doc(body=...)``: their schemas join the components.
 _BODY_MODELS: dict[str, type[BaseModel]] = {}

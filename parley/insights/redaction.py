@@ -4,6 +4,8 @@ Symbl's redaction replaced detected PII/PCI entities with ``****`` and accepted 
 ``exclude`` list of upper-case entity types to leave visible. Pattern-shaped PII (emails,
 phones, cards, SSNs, IPs, URLs) comes from regular expressions; names, places and dates
 come from the spaCy model. A fixed-width mask is used so the mask does not leak length.
+An app's settings (``/redaction/type``) choose between that mask (``obfuscation``, the
+default) and the entity's type in brackets (``default``: ``[PERSON_NAME]``).
 
 Detection is split from masking so it runs once per message text (issue 23): ``candidates``
 lists every span of every type, in the order the masking rules consider them; it is
@@ -27,6 +29,7 @@ if TYPE_CHECKING:
 __all__ = [
     "MASK",
     "REDACTABLE_TYPES",
+    "STYLES",
     "Candidate",
     "candidates",
     "decode",
@@ -46,6 +49,8 @@ Candidate = list[int | str]
 stats = {"detections": 0}
 
 MASK = "****"
+#: Mask styles: ``obfuscation`` is ``MASK``; ``default`` is the entity type in brackets.
+STYLES = ("obfuscation", "default")
 
 #: spaCy labels -> Symbl's upper-case managed entity types.
 _NER_TYPES = {
@@ -157,13 +162,15 @@ def mask(
     *,
     exclude: Collection[str] = (),
     include: Collection[str] = (),
+    style: str = "obfuscation",
 ) -> str:
-    """``text`` with the wanted spans of a stored detection replaced by ``****``."""
+    """``text`` with the wanted spans of a stored detection replaced by ``****``, or with
+    ``style="default"`` by their type (``[PERSON_NAME]``)."""
     out: list[str] = []
     pos = 0
-    for start, end, _ in _spans(found, exclude, include):
+    for start, end, kind in _spans(found, exclude, include):
         out.append(text[pos:start])
-        out.append(MASK)
+        out.append(f"[{kind}]" if style == "default" else MASK)
         pos = end
     out.append(text[pos:])
     return "".join(out)

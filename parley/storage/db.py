@@ -11,7 +11,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
@@ -127,6 +127,20 @@ class Storage:
             raise RuntimeError("loop_session is for a local SQLite database")
         with self._loop_sessions() as session, session.begin():
             yield session
+
+    @contextmanager
+    def connection(self) -> Iterator[Connection]:
+        """A bare connection for one point read: no session's bookkeeping around it."""
+        with self.engine.connect() as connection:
+            yield connection
+
+    @contextmanager
+    def loop_connection(self) -> Iterator[Connection]:
+        """``connection`` on the event loop's own SQLite connection (see ``loop_session``)."""
+        if self._loop_engine is None:
+            raise RuntimeError("loop_connection is for a local SQLite database")
+        with self._loop_engine.connect() as connection:
+            yield connection
 
     def dispose(self) -> None:
         self.engine.dispose()

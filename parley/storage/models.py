@@ -295,3 +295,27 @@ class DisabledWebhookUrl(Base):
     url: Mapped[str] = mapped_column(Text)
     reason: Mapped[str] = mapped_column(Text)
     disabled_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RevokedToken(Base):
+    """A token refused before its ``exp`` (``DELETE /oauth2/token:revoke``, or a refresh
+    token once used). In the database, so every API process refuses it at once; a row is
+    kept only until the token would have expired anyway."""
+
+    __tablename__ = "revoked_tokens"
+
+    #: The token's ``jti`` claim (a refresh token's is its access token's ``jti`` + ``.r``).
+    jti: Mapped[str] = mapped_column(String(64), primary_key=True)
+    app_id: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    revoked_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AppSettings(Base):
+    """An app's user settings (``/v1/manage/settings``): only the keys that were set."""
+
+    __tablename__ = "app_settings"
+
+    app_id: Mapped[str] = mapped_column(ForeignKey("apps.id"), primary_key=True)
+    settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -24,10 +24,13 @@ __all__ = [
     "MetadataUpdate",
     "PatchOperation",
     "RefreshRequest",
+    "SettingsPatchOperation",
     "SpeakerEvents",
     "TextJob",
     "TextMessage",
+    "TokenRefreshRequest",
     "TokenRequest",
+    "TokenRevokeRequest",
     "TrackerBody",
     "TranscriptRequest",
     "UrlJob",
@@ -42,6 +45,21 @@ class Body(BaseModel):
 
 class TokenRequest(Body):
     type: Literal["application"] = "application"
+    app_id: str = Field(alias="appId", min_length=1, max_length=1024)
+    app_secret: str = Field(alias="appSecret", max_length=1024)
+
+
+class TokenRefreshRequest(Body):
+    """``POST /oauth2/token:refresh``: the credentials and the refresh token given with a token."""
+
+    app_id: str = Field(alias="appId", min_length=1, max_length=1024)
+    app_secret: str = Field(alias="appSecret", max_length=1024)
+    refresh_token: str = Field(alias="refreshToken", min_length=1, max_length=4096)
+
+
+class TokenRevokeRequest(Body):
+    """``DELETE /oauth2/token:revoke``: the credentials of the presented token's app."""
+
     app_id: str = Field(alias="appId", min_length=1, max_length=1024)
     app_secret: str = Field(alias="appSecret", max_length=1024)
 
@@ -179,6 +197,21 @@ class PatchOperation(Body):
     op: Literal["add", "replace", "remove"]
     path: Literal[
         "/name", "/description", "/categories", "/languages", "/vocabulary", "/excludeVocabulary"
+    ]
+    value: Any = None
+
+
+class SettingsPatchOperation(Body):
+    """One RFC 6902 operation of ``PATCH /v1/manage/settings``."""
+
+    op: Literal["add", "replace", "remove"]
+    path: Literal[
+        "/intelligence",
+        "/intelligence/bookmarks",
+        "/intelligence/bookmarks/duration",
+        "/redaction",
+        "/redaction/default",
+        "/redaction/type",
     ]
     value: Any = None
 

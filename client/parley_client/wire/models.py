@@ -52,6 +52,7 @@ __all__ = [
     "Question",
     "QuestionList",
     "Refreshed",
+    "SettingsEnvelope",
     "Submitted",
     "SummaryList",
     "TokenResponse",
@@ -62,6 +63,7 @@ __all__ = [
     "TrackerList",
     "TrackerMatch",
     "Transcript",
+    "UserSettings",
     "WebhookDelivery",
     "Word",
 ]
@@ -103,6 +105,38 @@ class Info(Wire):
 class TokenResponse(Wire):
     access_token: str = Field(alias="accessToken")
     expires_in: int = Field(alias="expiresIn")
+    #: For ``POST /oauth2/token:refresh``; spelt as Symbl's swagger ``Token`` model spells it.
+    refersh_token: str | None = Field(None, alias="refershToken")
+
+
+# -- user settings (/v1/manage/settings) -------------------------------------------
+
+
+class BookmarkSettings(Wire):
+    #: A bookmark's default length, in seconds.
+    duration: int | None = None
+
+
+class IntelligenceSettings(Wire):
+    bookmarks: BookmarkSettings | None = None
+
+
+class RedactionSettings(Wire):
+    #: Whether messages are redacted when a read does not say (``?redact=``).
+    default: bool | None = None
+    #: ``default``: an entity becomes ``[PERSON_NAME]``; ``obfuscation``: ``****``.
+    type: Literal["default", "obfuscation"] | None = None
+
+
+class UserSettings(Wire):
+    """Only the settings that were set."""
+
+    intelligence: IntelligenceSettings | None = None
+    redaction: RedactionSettings | None = None
+
+
+class SettingsEnvelope(Wire):
+    settings: UserSettings
 
 
 class Submitted(Wire):

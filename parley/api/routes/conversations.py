@@ -15,6 +15,7 @@ from fastapi import APIRouter, Request, Response
 from sqlalchemy.orm import Session
 
 from parley import conversations as service
+from parley import user_settings
 from parley.api.deps import AppId, JsonObject, ServicesDep
 from parley.api.openapi import doc, errors, query
 from parley.api.params import SafeJSONResponse, query_int
@@ -244,6 +245,11 @@ def get_messages(
     conversation_id: str, request: Request, app_id: AppId, services: ServicesDep
 ) -> Response:
     verbose, sentiment, redact = (flag(request, k) for k in ("verbose", "sentiment", "redact"))
+    # The app's settings decide when the read does not say (``/redaction/default``), and
+    # choose the mask (``/redaction/type``).
+    redaction = user_settings.redaction(user_settings.app_settings(services.storage, app_id))
+    if "redact" not in request.query_params:
+        redact = redaction.default
     exclude = _exclude(request)
     found = (
         service.redaction_candidates(
@@ -268,7 +274,11 @@ def get_messages(
                 origin=origin,
                 verbose=verbose and not redact,
                 sentiment=sentiment,
-                text=mask(row.text, found.get(row.id, []), exclude=exclude) if redact else None,
+                text=(
+                    mask(row.text, found.get(row.id, []), exclude=exclude, style=redaction.style)
+                    if redact
+                    else None
+                ),
             )
             for row in rows
         )

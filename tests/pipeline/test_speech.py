@@ -1,7 +1,8 @@
 """The speech stage on real recordings: nothing that was said is dropped, on every kernel family.
 
 Each CTranslate2 kernel family (``CT2_FORCE_CPU_ISA``) runs in its own process
-(``speech_run.py``), because CTranslate2 reads the variable once, at load.
+(``speech_run.py``), because CTranslate2 reads the variable once, at load. The fast suite
+runs AVX2, the slow suite AVX512 as well.
 """
 
 from __future__ import annotations
@@ -31,12 +32,19 @@ def _cpu_flags() -> set[str]:
 
 
 def _families() -> list[Any]:
+    """AVX2 in the fast suite: every x86 machine that runs Parley has it, and nothing else
+    in the fast suite forces it (CTranslate2 picks AVX512 where there is one). The same
+    check under AVX512 is a second 15 s run of the same scenarios: the slow suite's."""
     flags = _cpu_flags()
     return [
         pytest.param(
-            isa, marks=pytest.mark.skipif(flag not in flags, reason=f"this CPU has no {flag}")
+            isa,
+            marks=[
+                pytest.mark.skipif(flag not in flags, reason=f"this CPU has no {flag}"),
+                *extra,
+            ],
         )
-        for isa, flag in (("AVX2", "avx2"), ("AVX512", "avx512f"))
+        for isa, flag, extra in (("AVX2", "avx2", []), ("AVX512", "avx512f", [pytest.mark.slow]))
     ]
 
 

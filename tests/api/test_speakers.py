@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from tests.conftest import Api
 from tests.helpers import wer
@@ -52,9 +55,19 @@ def test_per_channel_recognition_names_each_channel(api: Api, testdata: Path) ->
     assert starts == sorted(starts), "messages from both channels interleave in time"
 
 
-def test_mono_mix_without_per_channel(api: Api, testdata: Path) -> None:
+@pytest.fixture(scope="module")
+def plain(api: Api, testdata: Path) -> tuple[dict[str, str], dict[str, Any]]:
+    """The stereo call submitted with no options (ids, and the job once ended): two tests
+    read the one job."""
     submitted = api.submit_file(testdata / f"{STEREO}.wav")
-    assert api.wait(submitted["jobId"])["status"] == "completed"
+    return submitted, api.wait(submitted["jobId"])
+
+
+def test_mono_mix_without_per_channel(
+    api: Api, plain: tuple[dict[str, str], dict[str, Any]]
+) -> None:
+    submitted, job = plain
+    assert job["status"] == "completed"
     conversation = api.get(f"/v1/conversations/{submitted['conversationId']}").json()
     assert abs(conversation["billingDuration"] - 5.0) < 0.1
     assert conversation["members"] == []
@@ -152,7 +165,8 @@ def test_speakers_found_tells_the_truth_with_fewer_voices(api: Api, testdata: Pa
     assert job["speakersFound"] == len(holders) == 1
 
 
-def test_undiarized_jobs_do_not_claim_speakers(api: Api, testdata: Path) -> None:
-    submitted = api.submit_file(testdata / "read/librispeech/1089-134686-0001.flac")
-    job = api.wait(submitted["jobId"])
+def test_undiarized_jobs_do_not_claim_speakers(
+    plain: tuple[dict[str, str], dict[str, Any]],
+) -> None:
+    _, job = plain
     assert job["status"] == "completed" and "speakersFound" not in job

@@ -20,31 +20,38 @@ from parley.jobs.worker import JobRunner
 from parley.storage.models import Job
 from tests.conftest import APP_ID, APP_SECRET, Api, data_dir, start_server
 
-#: How long the job holds its GIL in one call: several stale windows.
-BUSY_SECONDS = 6.0
+#: How long the job holds its GIL in one call, at least: two stale windows, so a job whose
+#: only heartbeat is its own thread is reaped during the call (1.5 s stale, then a sweep
+#: within 0.5 s), while the supervisor's beats every 0.5 s keep it fresh three times over.
+BUSY_SECONDS = 3.0
 STALE_SECONDS = 1.5
 
 
 def _hold_gil(seconds: float) -> None:
-    """One call into the regex engine, which holds the GIL throughout, of about
-    ``seconds`` (the pattern backtracks exponentially; calibrated on this machine)."""
-    pattern = re.compile(r"(?:x+x+)+y")
-    n = 14
-    while True:
-        started = time.perf_counter()
-        pattern.match("x" * n)
-        took = time.perf_counter() - started
-        if took >= 0.05:
-            break
-        n += 1
-    while took < seconds:  # each extra character roughly doubles the time
-        n += 1
-        took *= 2
-    pattern.match("x" * n)
+    """One call into the regex engine, which holds the GIL throughout, of at least about
+    ``seconds`` of this thread's CPU time, so at least as long on the clock.
+
+    ``x*y`` searched in a run of x's tries every start: time grows as the square of the
+    length, so one short call calibrates it well. Calibrating in CPU time, which a busy
+    machine does not inflate, matters: an exponential pattern timed on the clock, one
+    preempted sample and the doubling per character turned a 3 s hold into one of 1 s.
+    """
+    pattern = re.compile(r"x*y")
+    n, took = 2000, 0.0
+    while took < 0.05:
+        n *= 2
+        started = time.thread_time()
+        pattern.search("x" * n)
+        took = time.thread_time() - started
+    pattern.search("x" * int(n * 1.1 * (seconds / took) ** 0.5))
 
 
 def busy_runner(settings: Settings, worker_id: str) -> JobRunner:
-    """The real runner, whose insight stage first holds the GIL for ``BUSY_SECONDS``."""
+    """The real runner, whose insight stage first holds the GIL for ``BUSY_SECONDS``.
+
+    Its speech models are not loaded at boot: a text job never uses them, and loading
+    Whisper and the speaker models took most of this test's time (10 s on a busy machine).
+    """
     from parley import conversations
     from parley.services import build_worker_runner
 
@@ -55,7 +62,9 @@ def busy_runner(settings: Settings, worker_id: str) -> JobRunner:
         return compute(data)
 
     conversations.compute = busy  # type: ignore[assignment]
-    return build_worker_runner(settings, worker_id)
+    runner = build_worker_runner(settings, worker_id)
+    runner.models.warm = lambda **_: None  # type: ignore[method-assign]
+    return runner
 
 
 def test_a_busy_live_worker_is_not_taken_for_dead(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ CTranslate2 reads ``CT2_FORCE_CPU_ISA`` once, when it loads, so each kernel fami
 needs its own process: ``tests/pipeline/test_speech.py`` starts this script once per
 family. Usage: ``python speech_run.py TESTDATA MODEL_CACHE`` → one JSON object with
 one entry per scenario (words with times, each part's span, the untranscribed figure).
+``hear`` is the same work with a model already loaded (the fast suite's run, in-process).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
 from parley.pipeline.decode import decode  # noqa: E402
-from parley.pipeline.models import Models  # noqa: E402
+from parley.pipeline.models import Models, WhisperRuntime  # noqa: E402
 from parley.pipeline.schema import SAMPLE_RATE  # noqa: E402
 from parley.pipeline.speech import recognize  # noqa: E402
 
@@ -80,10 +81,9 @@ def _build(testdata: Path, manifest: list[dict], parts: list, gap_s: float) -> t
     return np.concatenate(pieces), spans
 
 
-def main() -> None:
-    testdata, cache = Path(sys.argv[1]), Path(sys.argv[2])
+def hear(testdata: Path, runtime: WhisperRuntime) -> dict:
+    """Both scenarios transcribed by ``runtime``: what ``main`` prints."""
     manifest = json.loads((testdata / "manifest.json").read_text())
-    runtime = Models(cache_dir=cache).whisper
     out = {}
     for name, parts, gap in (("joined", JOINED, 0.5), ("quiet", QUIET, 0.5)):
         samples, spans = _build(testdata, manifest, parts, gap)
@@ -94,7 +94,12 @@ def main() -> None:
             "untranscribed_seconds": result.untranscribed_seconds,
             "language": result.language,
         }
-    print(json.dumps(out))
+    return out
+
+
+def main() -> None:
+    testdata, cache = Path(sys.argv[1]), Path(sys.argv[2])
+    print(json.dumps(hear(testdata, Models(cache_dir=cache).whisper)))
 
 
 if __name__ == "__main__":

@@ -189,11 +189,12 @@ def running_server(path: Path, **settings: Any) -> Iterator[Api]:
 
 @pytest.fixture(scope="session")
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
-    """A real Parley server (SQLite, local files, one worker child process)."""
+    """A real Parley server (SQLite, local files, one worker child process). Webhook
+    retries come 50, 100, 200 ms apart: a test of the delivery log waits out all of them."""
     with running_server(
         tmp_path_factory.mktemp("parley"),
         workers=1,
-        webhook_backoff_seconds=0.2,
+        webhook_backoff_seconds=0.05,
         webhook_max_attempts=4,
         max_upload_bytes=40 * 1024 * 1024,
     ) as client:

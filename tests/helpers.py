@@ -1,13 +1,19 @@
-"""Small helpers for tests: text normalisation for WER, media files made on the fly."""
+"""Small helpers for tests: text normalisation for WER, media files made on the fly,
+conversations stored without a job worker."""
 
 from __future__ import annotations
 
+import itertools
 import re
 import socket
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import av
 import numpy as np
+
+if TYPE_CHECKING:
+    from tests.conftest import Api
 
 
 def normalize(text: str) -> str:
@@ -71,3 +77,46 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+_MESSAGE_IDS = itertools.count(10**15)
+
+
+def stored_conversation(api: Api, texts: list[str]) -> str:
+    """A processed conversation of ``texts``, spoken by one member ``m-<its id>`` named
+    Dana, written to the server's database directly: for a server without job workers
+    (``workers=0``, no child loading the speech models), in tests of what follows."""
+    from parley.storage import conversations as store
+    from parley.storage import jobs as jobs_store
+    from parley.storage.models import Job, Member
+    from parley.storage.models import Message as MessageRow
+    from tests.conftest import APP_ID
+
+    with api.services.storage.session() as session:
+        conversation = store.create_conversation(session=session, app_id=APP_ID, name=None)
+        job = jobs_store.create_job(
+            session=session,
+            job_id=f"job-{conversation.id}",
+            app_id=APP_ID,
+            conversation_id=conversation.id,
+            kind="text",
+            source="text",
+            options={},
+        )
+        session.flush()
+        session.get(Job, job.id).status = "completed"  # type: ignore[union-attr]
+        member = f"m-{conversation.id}"
+        session.add(Member(id=member, conversation_id=conversation.id, name="Dana", position=1))
+        for i, text in enumerate(texts):
+            session.add(
+                MessageRow(
+                    id=str(next(_MESSAGE_IDS)),  # numeric: the search index's rowid
+                    conversation_id=conversation.id,
+                    job_id=job.id,
+                    member_id=member,
+                    text=text,
+                    start=float(i),
+                    end=i + 0.5,
+                )
+            )
+        return str(conversation.id)

@@ -10,7 +10,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import text
 
-from tests.conftest import APP_ID, APP_SECRET, Api, data_dir, start_server, wait_for_job
+from tests.conftest import Api, running_server, wait_for_job
 from tests.helpers import silent_wav
 from tests.server import parley_serve
 from tests.waiting import until
@@ -60,8 +60,12 @@ def test_ready_checks_the_database_schema(api: Api) -> None:
 def test_metrics_count_jobs_stages_and_requests(tmp_path: Path) -> None:
     """Against `parley serve` as started in production: jobs run in worker child processes
     and the metrics of all processes are added up (multiprocess mode)."""
-    with parley_serve(tmp_path) as served:
-        client = httpx.Client(base_url=served.base, headers={"x-api-key": served.token}, timeout=60)
+    with (
+        parley_serve(tmp_path) as served,
+        httpx.Client(
+            base_url=served.base, headers={"x-api-key": served.token}, timeout=60
+        ) as client,
+    ):
         wav = silent_wav(tmp_path / "quiet.wav", 1.5)
         jobs = [
             client.post("/v1/process/audio", content=wav.read_bytes()).json(),
@@ -100,22 +104,8 @@ def test_metrics_count_jobs_stages_and_requests(tmp_path: Path) -> None:
 
 @pytest.fixture()
 def pg_api(tmp_path: Path, pg_database: str) -> Iterator[tuple[Api, str]]:
-    from parley.api.app import create_app
-    from parley.config import Settings
-    from parley.services import build_services
-
-    settings = Settings(
-        data_dir=data_dir(tmp_path),
-        database_url=pg_database,
-        app_id=APP_ID,
-        app_secret=APP_SECRET,
-        workers=0,
-    )
-    services = build_services(settings)
-    server, thread, url = start_server(create_app(settings, services=services))
-    yield Api(url, services), pg_database.rsplit("/", 1)[1]
-    server.should_exit = True
-    thread.join(30)
+    with running_server(tmp_path, database_url=pg_database, workers=0) as api:
+        yield api, pg_database.rsplit("/", 1)[1]
 
 
 @pytest.mark.services

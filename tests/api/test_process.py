@@ -136,10 +136,12 @@ class _Files(SimpleHTTPRequestHandler):
 @pytest.fixture()
 def file_server(testdata: Path) -> Any:
     server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Files, directory=str(testdata)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # polled every 10 ms, not 0.5 s, for the shutdown below
+    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
+    server.server_close()
 
 
 def test_url_submission_and_append(api: Api, testdata: Path, file_server: str) -> None:

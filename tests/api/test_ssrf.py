@@ -113,6 +113,7 @@ def test_redirect_to_parleys_own_port_fails_the_job_with_a_plain_reason(
         assert own_port not in job["reason"] and "Error" not in job["reason"]
     finally:
         server.shutdown()
+        server.server_close()
 
 
 def test_webhook_to_a_private_name_is_refused_not_retried(

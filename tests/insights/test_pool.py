@@ -7,7 +7,6 @@ has no job workers (``workers=0``): conversations are written to its database di
 
 from __future__ import annotations
 
-import itertools
 import os
 import signal
 import threading
@@ -19,11 +18,9 @@ from typing import Any
 import httpx
 import pytest
 
-from parley.storage import conversations as store
-from parley.storage import jobs as jobs_store
-from parley.storage.models import Job, Member
-from parley.storage.models import Message as MessageRow
-from tests.conftest import APP_ID, Api, running_server
+from parley.insights.pool import CHUNK
+from tests.conftest import Api, running_server
+from tests.helpers import stored_conversation
 from tests.waiting import until
 
 
@@ -31,41 +28,6 @@ from tests.waiting import until
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     with running_server(tmp_path_factory.mktemp("pool"), workers=0) as api:
         yield api
-
-
-_IDS = itertools.count(10**15)
-
-
-def _conversation(api: Api, texts: list[str]) -> str:
-    """A stored, processed conversation of ``texts``, spoken by one member ``m-1``."""
-    with api.services.storage.session() as session:
-        conversation = store.create_conversation(session=session, app_id=APP_ID, name=None)
-        job = jobs_store.create_job(
-            session=session,
-            job_id=f"job-{conversation.id}",
-            app_id=APP_ID,
-            conversation_id=conversation.id,
-            kind="text",
-            source="text",
-            options={},
-        )
-        session.flush()
-        session.get(Job, job.id).status = "completed"  # type: ignore[union-attr]
-        member = f"m-{conversation.id}"
-        session.add(Member(id=member, conversation_id=conversation.id, name="Dana", position=1))
-        for i, text in enumerate(texts):
-            session.add(
-                MessageRow(
-                    id=str(next(_IDS)),  # numeric: the search index's rowid
-                    conversation_id=conversation.id,
-                    job_id=job.id,
-                    member_id=member,
-                    text=text,
-                    start=float(i),
-                    end=i + 0.5,
-                )
-            )
-        return conversation.id
 
 
 #: Distinct sentences, so no repeat is computed once: seconds of spaCy and encoder work.
@@ -82,7 +44,7 @@ def _in_thread(call: Any) -> tuple[threading.Thread, dict[str, httpx.Response]]:
 def test_summary_refresh_and_rename_compute_in_another_process(server: Api) -> None:
     pool = server.services.insight.pool
     assert pool is not None
-    cid = _conversation(server, ["Dana, please send the budget review to Bob by Friday."])
+    cid = stored_conversation(server, ["Dana, please send the budget review to Bob by Friday."])
     pool.last_pid = None
     response = server.get(f"/v1/conversations/{cid}/summary", params={"refresh": "true"})
     assert response.status_code == 200, response.text
@@ -96,7 +58,7 @@ def test_summary_refresh_and_rename_compute_in_another_process(server: Api) -> N
 
 def test_health_answers_during_a_long_refresh(server: Api) -> None:
     pool = server.services.insight.pool
-    cid = _conversation(server, LONG)
+    cid = stored_conversation(server, LONG)
     pool.redaction(["warm up"])  # the child's start and model load are not the refresh
     thread, out = _in_thread(
         lambda: server.request("POST", f"/v1/conversations/{cid}/refresh", timeout=300)
@@ -119,8 +81,8 @@ def test_a_killed_insight_process_fails_the_refresh_clearly_and_is_replaced(
     server: Api,
 ) -> None:
     pool = server.services.insight.pool
-    pool.close()  # a fresh child, so the kill lands during this refresh
-    cid = _conversation(server, LONG)
+    pool.close()  # a fresh child, so the kill lands during this refresh (its model load)
+    cid = stored_conversation(server, LONG[:100])
     url = f"/v1/conversations/{cid}/summary"
     thread, out = _in_thread(lambda: server.get(url, params={"refresh": "true"}, timeout=300))
     killed = until(pool.pids, timeout=60, what="the insight process never started")[0]
@@ -162,7 +124,9 @@ def test_the_insight_process_computes_what_the_thread_would(server: Api) -> None
     """Messages and results cross in pickled chunks (see ``pool``): nothing is lost."""
     from parley.insights import InsightOptions, Message, TrackerSpec, compute_insights
 
-    messages = [Message(str(i), text, i, i + 1.0, None) for i, text in enumerate(LONG[:1_200])]
+    # more than one pickle each way, the last one part full (the results per message too)
+    long = LONG[: CHUNK + 50]
+    messages = [Message(str(i), text, i, i + 1.0, None) for i, text in enumerate(long)]
     messages.append(Message("x", "Call John Smith at 415-555-0132 tomorrow.", 9e3, 9e3, None))
     tracker = TrackerSpec(id="1", name="Budget", vocabulary=("budget",))
     options = InsightOptions(detect_entities=True, enable_summary=True, trackers=(tracker,))

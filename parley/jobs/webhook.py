@@ -215,8 +215,10 @@ class WebhookDispatcher:
                     wait = max(0.0, min(wait, self._soonest - time.monotonic()))
             self._wake.wait(wait)
             self._wake.clear()
-            with self._lock:
-                self._soonest = None
+            with self._lock:  # forget the earliest retry only once it is due: a wake-up
+                # for another reason (a delivery just ended) must not lose its time
+                if self._soonest is not None and self._soonest <= time.monotonic():
+                    self._soonest = None
             if self._closed.is_set():
                 return
             try:
@@ -245,7 +247,11 @@ class WebhookDispatcher:
                             continue
                         suspect_room -= 1
                 if outbox.claim(
-                    session=session, delivery_id=row.id, now=now, until=now + self._lease
+                    session=session,
+                    delivery_id=row.id,
+                    attempts=row.attempts,
+                    now=now,
+                    until=now + self._lease,
                 ):
                     with self._lock:
                         self._in_flight[row.url] += 1

@@ -80,13 +80,20 @@ def due(
     )
 
 
-def claim(*, session: Session, delivery_id: int, now: datetime, until: datetime) -> bool:
-    """Take the lease on a row; a conditional UPDATE, so two pollers cannot both win."""
+def claim(
+    *, session: Session, delivery_id: int, attempts: int, now: datetime, until: datetime
+) -> bool:
+    """Take the lease on a row; a conditional UPDATE, so two pollers cannot both win.
+
+    ``attempts`` is the count the caller read: if another process made an attempt since
+    (claimed, posted and scheduled a retry), the row has moved on and this claim fails, so
+    an attempt is never numbered twice nor made before its retry time."""
     result = session.execute(
         update(WebhookDelivery)
         .where(
             WebhookDelivery.id == delivery_id,
             WebhookDelivery.state == PENDING,
+            WebhookDelivery.attempts == attempts,
             or_(WebhookDelivery.claimed_until.is_(None), WebhookDelivery.claimed_until < now),
         )
         .values(claimed_until=until, attempts=WebhookDelivery.attempts + 1)

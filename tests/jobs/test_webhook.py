@@ -307,3 +307,43 @@ def test_an_unreadable_retry_after_is_ignored_and_later_events_follow(
         assert [b["status"] for b in hook.bodies()] == ["in_progress", "completed"]
     dispatcher.close()
     assert [(r.state, r.attempts) for r in rows(storage)] == [("delivered", 2), ("delivered", 1)]
+
+
+def test_a_claim_on_a_stale_read_fails_once_another_process_has_made_the_attempt(
+    storage: Storage,
+) -> None:
+    """Two dispatchers read the same due row; one claims, posts and schedules a retry
+    before the other claims. The second claim must fail: its read says attempt 1 when
+    the row is on attempt 2 and not due yet (this let a delivery run past max_attempts)."""
+    from datetime import timedelta
+
+    from parley.storage import webhooks as outbox
+    from parley.storage.models import utcnow
+
+    with storage.session() as session:
+        delivery = outbox.enqueue(session=session, job_id="j", url="http://x/", body="{}")
+    now = utcnow()
+    with storage.session() as session:
+        (stale,) = outbox.due(session=session, now=now)
+        read_attempts = stale.attempts
+    with storage.session() as session:  # the other process: claim, fail, retry later
+        assert outbox.claim(
+            session=session,
+            delivery_id=delivery,
+            attempts=read_attempts,
+            now=now,
+            until=now + timedelta(minutes=1),
+        )
+        outbox.retry_later(
+            session=session, delivery_id=delivery, at=now + timedelta(hours=1), error="503"
+        )
+    with storage.session() as session:
+        assert not outbox.claim(
+            session=session,
+            delivery_id=delivery,
+            attempts=read_attempts,
+            now=now,
+            until=now + timedelta(minutes=1),
+        )
+    (row,) = rows(storage)
+    assert row.attempts == 1

@@ -54,7 +54,7 @@ def check_broker(broker_url: str, timeout: float = 2.0) -> str | None:
 
     try:
         with Connection(broker_url, connect_timeout=timeout) as connection:  # type: ignore[no-untyped-call]
-            connection.ensure_connection(max_retries=1, timeout=timeout)
+            connection.ensure_connection(max_retries=1, interval_start=0, timeout=timeout)
     except Exception as exc:
         return f"broker unreachable ({type(exc).__name__})"
     return None

@@ -67,7 +67,7 @@ def receiver(
     state["receiver"] = Receiver(
         f"http://127.0.0.1:{server.server_address[1]}/hook", fail_first=fail_first
     )
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
     thread.start()
     try:
         yield state["receiver"]

@@ -39,7 +39,9 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Any, Path]]:
 
 
 def _token(url: str, app_id: str = APP_ID, secret: str = APP_SECRET) -> httpx.Response:
-    return httpx.post(f"{url}/oauth2/token:generate", json={"appId": app_id, "appSecret": secret})
+    return httpx.post(
+        f"{url}/oauth2/token:generate", json={"appId": app_id, "appSecret": secret}, timeout=60
+    )
 
 
 def test_files_are_owner_only(server: tuple[str, Any, Path]) -> None:
@@ -87,7 +89,10 @@ def test_no_access_token_is_stored(server: tuple[str, Any, Path]) -> None:
     url, services, data = server
     first = _token(url).json()["accessToken"]
     assert _token(url).json()["accessToken"] == first  # still reused while valid
-    assert httpx.get(f"{url}/v1/conversations", headers={"x-api-key": first}).status_code == 200
+    assert (
+        httpx.get(f"{url}/v1/conversations", headers={"x-api-key": first}, timeout=60).status_code
+        == 200
+    )
     with services.storage.session() as session:
         rows = list(session.execute(select(App.__table__)))
     in_the_clear = [row for row in rows if any(first in str(value) for value in row)]

@@ -80,10 +80,12 @@ def test_literal_private_urls_are_400_and_no_job_exists(
         {"url": f"http://{host}:8000/v1/conversations?access_token=x"},
         {"url": "https://example.com/a.wav", "webhookUrl": f"http://{host}:9/hook"},
     ):
-        response = httpx.post(f"{url}/v1/process/audio/url", json=body, headers=auth)
+        response = httpx.post(f"{url}/v1/process/audio/url", json=body, headers=auth, timeout=60)
         assert response.status_code == 400, (host, response.text)
         assert "only public addresses" in response.json()["message"]
-    assert httpx.get(f"{url}/v1/conversations", headers=auth).json()["conversations"] == []
+    assert (
+        httpx.get(f"{url}/v1/conversations", headers=auth, timeout=60).json()["conversations"] == []
+    )
 
 
 def test_redirect_to_parleys_own_port_fails_the_job_with_a_plain_reason(

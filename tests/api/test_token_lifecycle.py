@@ -167,16 +167,18 @@ def test_a_token_revoked_on_one_server_is_refused_by_the_other_at_once(
     two_servers: tuple[str, str, dict[str, str]],
 ) -> None:
     one, two, credentials = two_servers
-    token = httpx.post(f"{one}/oauth2/token:generate", json=credentials).json()["accessToken"]
+    token = httpx.post(f"{one}/oauth2/token:generate", json=credentials, timeout=60).json()[
+        "accessToken"
+    ]
     headers = {"x-api-key": token}
     for _ in range(3):  # the second server has seen the token and the app: both cached there
-        assert httpx.get(f"{two}/v1/conversations", headers=headers).status_code == 200
+        assert httpx.get(f"{two}/v1/conversations", headers=headers, timeout=60).status_code == 200
     revoked = httpx.request(
         "DELETE", f"{one}/oauth2/token:revoke", json=credentials, headers=headers
     )
     assert revoked.status_code == 204
-    assert httpx.get(f"{two}/v1/conversations", headers=headers).status_code == 401
-    assert httpx.get(f"{one}/v1/conversations", headers=headers).status_code == 401
+    assert httpx.get(f"{two}/v1/conversations", headers=headers, timeout=60).status_code == 401
+    assert httpx.get(f"{one}/v1/conversations", headers=headers, timeout=60).status_code == 401
 
 
 def test_symbl_rest_refreshes_and_revokes_unmodified(api: Api, credentials: dict[str, str]) -> None:

@@ -85,9 +85,9 @@ def test_an_experience_link_opens_without_signing_in(api: Api, phone_call: dict[
     assert body["name"] == "audio-summary" and "/experiences/" in body["url"]
     token = body["url"].rsplit("/", 1)[1]
 
-    page = httpx.get(body["url"])
+    page = httpx.get(body["url"], timeout=60)
     assert page.status_code == 200 and "/console/app.js" in page.text
-    data = httpx.get(f"{body['url']}/data").json()
+    data = httpx.get(f"{body['url']}/data", timeout=60).json()
     assert data["conversation"]["id"] == cid
     assert data["experience"]["readOnly"] is True
     assert data["experience"]["color"]["background"] == "#fef3c7"
@@ -96,18 +96,20 @@ def test_an_experience_link_opens_without_signing_in(api: Api, phone_call: dict[
     assert len(data["messages"]) > 5 and data["messages"][0]["words"]
     assert {m["name"] for m in data["members"]} == {m["from"]["name"] for m in data["messages"]}
     [file] = data["media"]
-    audio = httpx.get(api.base_url + file["url"], headers={"Range": "bytes=0-99"})
+    audio = httpx.get(api.base_url + file["url"], headers={"Range": "bytes=0-99"}, timeout=60)
     assert audio.status_code == 206 and audio.content[:4] == b"RIFF"
 
     # read-only: no renaming; and the link is no access token for the API
     member = data["members"][0]
-    refused = httpx.put(f"{body['url']}/members/{member['id']}", json={"name": "Eve"})
+    refused = httpx.put(f"{body['url']}/members/{member['id']}", json={"name": "Eve"}, timeout=60)
     assert refused.status_code == 403 and refused.json() == {
         "message": "This shared page is read-only."
     }
-    as_token = httpx.get(f"{api.base_url}/v1/conversations/{cid}", headers={"x-api-key": token})
+    as_token = httpx.get(
+        f"{api.base_url}/v1/conversations/{cid}", headers={"x-api-key": token}, timeout=60
+    )
     assert as_token.status_code == 401
-    tampered = httpx.get(f"{body['url'][:-3]}abc/data")
+    tampered = httpx.get(f"{body['url'][:-3]}abc/data", timeout=60)
     assert tampered.status_code == 401 and set(tampered.json()) == {"message"}
 
 
@@ -132,22 +134,24 @@ def test_experience_options_expiry_editing_and_revocation(api: Api) -> None:
     )
 
     never = api.request("POST", url, json={"name": "video-summary", "summaryURLExpiresIn": 0})
-    editable = httpx.get(never.json()["url"] + "/data").json()
+    editable = httpx.get(never.json()["url"] + "/data", timeout=60).json()
     assert editable["experience"]["expiresAt"] is None
     assert editable["experience"]["readOnly"] is False
     member = editable["members"][0]
-    renamed = httpx.put(f"{never.json()['url']}/members/{member['id']}", json={"name": "Ann Lee"})
+    renamed = httpx.put(
+        f"{never.json()['url']}/members/{member['id']}", json={"name": "Ann Lee"}, timeout=60
+    )
     assert renamed.status_code == 200
     assert api.get(f"/v1/conversations/{cid}/members").json()["members"][0]["name"] == "Ann Lee"
 
     short = api.request(
         "POST", url, json={"name": "verbose-text-summary", "summaryURLExpiresIn": 1}
     )
-    expired = httpx.get(expired_link(api, short.json()["url"], 1) + "/data")
+    expired = httpx.get(expired_link(api, short.json()["url"], 1) + "/data", timeout=60)
     assert expired.status_code == 401 and expired.json() == {"message": "This link has expired."}
 
     assert api.request("DELETE", f"/v1/conversations/{cid}").status_code == 200
-    revoked = httpx.get(never.json()["url"] + "/data")
+    revoked = httpx.get(never.json()["url"] + "/data", timeout=60)
     assert revoked.status_code == 404 and "deleted" in revoked.json()["message"]
 
 

@@ -169,7 +169,7 @@ def test_two_workers_share_jobs_and_take_over_from_a_dead_one(
     assert keys == {f"fleet/{j['conversationId']}/{j['jobId']}" for _, j in jobs}
 
     # The worker with a health port is ready (database, broker, models).
-    ready = httpx.get(cluster.health + "/ready")
+    ready = httpx.get(cluster.health + "/ready", timeout=60)
     assert ready.status_code == 200, ready.text
     assert set(ready.json()["checks"]) == {"database", "broker", "models"}
 

@@ -81,7 +81,7 @@ def test_s3_objects_live_under_the_prefix_and_have_a_presigned_url(s3: S3Server)
     assert s3.objects(bucket) == ["tenant-a/c/j"]
     url = store.url(key, expires=60)
     assert url and "Signature" in url
-    assert httpx.get(url).content == b"hello audio"
+    assert httpx.get(url, timeout=60).content == b"hello audio"
 
 
 def test_the_local_store_has_no_url_and_uses_a_directory(tmp_path: Path) -> None:

@@ -103,7 +103,10 @@ def _worker(args: argparse.Namespace, settings: Settings) -> int:
             port,
             runner.storage,
             broker_url=settings.broker_url,
-            models_loaded=lambda: bool(runner.models.load_seconds.get("whisper")),
+            # with warm_models off a worker is ready at once and loads at first use
+            models_loaded=lambda: (
+                not settings.warm_models or bool(runner.models.load_seconds.get("whisper"))
+            ),
             host=settings.host,
         )
     runner.warm()

@@ -105,6 +105,12 @@ class Settings(BaseSettings):
     workers: int = Field(
         1, ge=0, description="Worker child processes of `parley serve` (0 = accept jobs only)."
     )
+    warm_models: bool = Field(
+        True,
+        description="A worker loads its models when it starts, so its first job pays no "
+        "set-up; false loads each at first use (a worker that only ever sees text never "
+        "loads Whisper or the speaker models).",
+    )
     max_concurrent_jobs: int = Field(50, ge=1, description="Per app: scheduled + in progress.")
     max_upload_bytes: int = Field(2 * 1024**3, ge=1)
     max_duration_seconds: float = Field(4 * 3600, gt=0, description="Symbl's 4-hour limit.")

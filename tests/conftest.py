@@ -175,6 +175,8 @@ def running_server(path: Path, **settings: Any) -> Iterator[Api]:
     from parley.config import Settings
     from parley.services import build_services
 
+    # models load at their first use: most servers of the suite never hear audio
+    settings.setdefault("warm_models", False)
     config = Settings(data_dir=data_dir(path), app_id=APP_ID, app_secret=APP_SECRET, **settings)
     services = build_services(config)
     server, thread, url = start_server(create_app(config, services=services))
@@ -199,3 +201,17 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
         max_upload_bytes=40 * 1024 * 1024,
     ) as client:
         yield client
+
+
+@pytest.fixture(scope="session")
+def phone_call(api: Api, testdata: Path) -> dict[str, str]:
+    """The pyannote 2-speaker phone call, processed with diarization: once for the
+    session, read (never changed) by the speaker tests and the console's."""
+    created = api.submit_file(
+        testdata / "diarization" / "pyannote_sample" / "sample.wav",
+        {"name": "Phone call", "enableSpeakerDiarization": "true", "diarizationSpeakerCount": "2"},
+        content_type="audio/wav",
+    )
+    job = api.wait(created["jobId"])
+    assert job["status"] == "completed", job
+    return created

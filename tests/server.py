@@ -36,6 +36,8 @@ def parley_serve(tmp_path: Path, **env: str) -> Iterator[Served]:
         "PARLEY_APP_ID": APP_ID,
         "PARLEY_APP_SECRET": APP_SECRET,
         "PARLEY_PORT": str(port),
+        # models load at their first use: most of these servers never hear audio
+        "PARLEY_WARM_MODELS": "false",
         **env,
     }
     log = tmp_path / "serve.log"

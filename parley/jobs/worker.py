@@ -207,7 +207,10 @@ class JobRunner:
         notify(self.webhooks, job, status, session=session)
 
     def warm(self) -> None:
-        """Load every model now, so a worker's first job costs no more than the next."""
+        """Load every model now, so a worker's first job costs no more than the next
+        (unless ``warm_models`` is off: then each loads at its first use)."""
+        if not self.settings.warm_models:
+            return
         started = time.perf_counter()
         self.models.warm()
         insights.warm(self.insight.sentence_model)

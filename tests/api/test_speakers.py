@@ -83,17 +83,11 @@ def _stm_words(path: Path) -> list[tuple[str, float, float, str]]:
     return turns
 
 
-def test_diarization_finds_two_speakers_in_a_call(api: Api, testdata: Path) -> None:
+def test_diarization_finds_two_speakers_in_a_call(
+    api: Api, testdata: Path, phone_call: dict[str, str]
+) -> None:
     sample = testdata / "diarization/pyannote_sample/sample"
-    submitted = api.submit_file(
-        sample.with_suffix(".wav"),
-        {
-            "enableSpeakerDiarization": "true",
-            "diarizationSpeakerCount": "2",
-        },
-    )
-    assert api.wait(submitted["jobId"])["status"] == "completed"
-    cid = submitted["conversationId"]
+    cid = phone_call["conversationId"]
     members = api.get(f"/v1/conversations/{cid}/members").json()["members"]
     assert sorted(m["name"] for m in members) == ["Speaker 1", "Speaker 2"]
     conversation = api.get(f"/v1/conversations/{cid}").json()

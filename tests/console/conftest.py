@@ -27,19 +27,6 @@ AXE_VERSION = "4.10.3"
 AXE_CACHE = Path("~/.cache/parley-tests").expanduser()
 
 
-@pytest.fixture(scope="session")
-def phone_call(api: Api, testdata: Path) -> dict[str, str]:
-    """The pyannote 2-speaker phone call, processed with diarization."""
-    created = api.submit_file(
-        testdata / "diarization" / "pyannote_sample" / "sample.wav",
-        {"name": "Phone call", "enableSpeakerDiarization": "true", "diarizationSpeakerCount": "2"},
-        content_type="audio/wav",
-    )
-    job = api.wait(created["jobId"])
-    assert job["status"] == "completed", job
-    return created
-
-
 def text_conversation(api: Api, words: str = "We agreed on the budget.") -> str:
     """A quick conversation from text (no audio, no models)."""
     response = api.request(

@@ -47,11 +47,7 @@ def _hold_gil(seconds: float) -> None:
 
 
 def busy_runner(settings: Settings, worker_id: str) -> JobRunner:
-    """The real runner, whose insight stage first holds the GIL for ``BUSY_SECONDS``.
-
-    Its speech models are not loaded at boot: a text job never uses them, and loading
-    Whisper and the speaker models took most of this test's time (10 s on a busy machine).
-    """
+    """The real runner, whose insight stage first holds the GIL for ``BUSY_SECONDS``."""
     from parley import conversations
     from parley.services import build_worker_runner
 
@@ -62,9 +58,7 @@ def busy_runner(settings: Settings, worker_id: str) -> JobRunner:
         return compute(data)
 
     conversations.compute = busy  # type: ignore[assignment]
-    runner = build_worker_runner(settings, worker_id)
-    runner.models.warm = lambda **_: None  # type: ignore[method-assign]
-    return runner
+    return build_worker_runner(settings, worker_id)
 
 
 def test_a_busy_live_worker_is_not_taken_for_dead(tmp_path: Path) -> None:
@@ -79,6 +73,9 @@ def test_a_busy_live_worker_is_not_taken_for_dead(tmp_path: Path) -> None:
         job_heartbeat_seconds=0.2,
         job_stale_seconds=STALE_SECONDS,
         queue_reap_seconds=0.3,
+        # a text job never uses the speech models; loading them took most of this
+        # test's time (10 s on a busy machine)
+        warm_models=False,
     )
     services = build_services(config)
     services.queue = services.submitter.queue = LocalQueue(

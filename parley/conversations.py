@@ -16,6 +16,7 @@ the sentence encoder or an LLM endpoint work:
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -39,6 +40,7 @@ from parley.insights import (
     redaction,
 )
 from parley.insights import Member as InsightMember
+from parley.insights import abstract_topics as abstract_topic_detector
 from parley.insights import custom_entities as custom_entity_detector
 from parley.insights.context import parse
 from parley.insights.pool import InsightPool
@@ -54,6 +56,7 @@ __all__ = [
     "INSIGHT_KINDS",
     "InsightInput",
     "InsightModels",
+    "abstract_topics",
     "apply",
     "apply_speaker_events",
     "compute",
@@ -416,6 +419,62 @@ def ensure_summary(
                 session=session, conversation_id=conversation.id, result=result, kinds=["summary"]
             )
     return result.summary
+
+
+# -- abstract topics, matched when first read ---------------------------------------------
+
+#: The insight row that keeps a conversation's abstract topics: ``[stamp, topics]``, where
+#: ``stamp`` is the digest of what they were matched from (``_abstract_stamp``).
+ABSTRACT_TOPICS_KIND = "abstract_topics"
+
+
+def _abstract_stamp(messages: Sequence[Message], sentence_model: Path | None) -> str:
+    """Digest of the messages' ids and texts, the theme list and the sentence model: the
+    stored topics are current while it is unchanged (names and times do not count)."""
+    h = hashlib.blake2b(digest_size=16)
+    h.update(f"{abstract_topic_detector.themes_digest()}\0{sentence_model or ''}\0".encode())
+    for m in messages:
+        h.update(f"{m.id}\0{m.text}\0".encode("utf-8", "surrogatepass"))
+    return h.hexdigest()
+
+
+def abstract_topics(
+    *, storage: Storage, app_id: str, conversation_id: str, insight: InsightModels
+) -> list[Any]:
+    """The conversation's abstract topics (Symbl Labs), matched on first read and kept.
+
+    A Labs endpoint few clients call, so the sentence model runs only for conversations
+    that are asked about, not in every job's insight stage; in the API it runs in the
+    insight process, like every other recomputation. The result is kept with the digest
+    of the texts it came from, so a later read serves it until a job, an append or a model
+    or theme-list change makes the texts or the digest differ, and then matches again.
+    """
+    with storage.session() as session:
+        conversation = store.get_conversation(
+            session=session, conversation_id=conversation_id, app_id=app_id
+        )
+        stored = store.get_insights(
+            session=session, conversation_id=conversation.id, kind=ABSTRACT_TOPICS_KIND
+        )
+        rows = store.list_messages(session=session, conversation_id=conversation.id)
+        messages = _messages(rows, {})
+    if not messages:
+        return []
+    stamp = _abstract_stamp(messages, insight.sentence_model)
+    if len(stored) == 2 and stored[0] == stamp:
+        return list(stored[1])
+    if insight.pool is not None:
+        found = insight.pool.abstract_topics(messages, insight.sentence_model)
+    else:
+        found = abstract_topic_detector.detect(messages, insight.sentence_model)
+    with storage.session() as session:
+        if session.get(Conversation, conversation_id) is not None:  # not deleted meanwhile
+            store.set_insights(
+                session=session,
+                conversation_id=conversation_id,
+                insights={ABSTRACT_TOPICS_KIND: [stamp, found]},
+            )
+    return found
 
 
 # -- custom entities, re-detected after the app's list changed ------------------------------

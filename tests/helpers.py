@@ -120,3 +120,20 @@ def stored_conversation(api: Api, texts: list[str]) -> str:
                 )
             )
         return str(conversation.id)
+
+
+def app_client(api: Api, name: str) -> tuple[Api, str, str]:
+    """A client of ``api``'s server for a fresh app of its own (its token already taken),
+    with the app's id and secret: for tests whose entities, settings or revoked tokens
+    must reach no other test. The caller closes ``client.client``."""
+    from parley.storage import apps as apps_store
+    from tests.conftest import Api
+
+    with api.services.storage.session() as session:
+        app, secret = apps_store.create_app(session=session, name=name)
+        app_id = str(app.id)
+    client = Api(api.base_url, api.services)
+    client._token = client.client.post(
+        "/oauth2/token:generate", json={"appId": app_id, "appSecret": secret}
+    ).json()["accessToken"]
+    return client, app_id, secret

@@ -310,7 +310,8 @@ Parley checks the sha256 values below whenever it loads the bundled files
 - What: BERT encoder (6 layers, 384-d, uncased WordPiece, up to 256 tokens);
   `input_ids`, `attention_mask`, `token_type_ids` in, `last_hidden_state` out. Sentence
   embedding = mean over the attention mask, then L2-normalised (the model's
-  sentence-transformers head, done in numpy). Used for tracker paraphrase matching.
+  sentence-transformers head, done in numpy). Used for tracker paraphrase matching and
+  abstract topics (themes in `abstract_topics.json`, matched by meaning).
 - Licence: Apache-2.0 (sentence-transformers/all-MiniLM-L6-v2, Nils Reimers et al.;
   base model nreimers/MiniLM-L6-H384-uncased, Microsoft MiniLM). The wrapper package's own
   code (MIT) is not used.

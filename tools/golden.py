@@ -400,6 +400,7 @@ def conversation_reads(s: Session, label: str) -> None:
         "analytics",
         "insights",
         "intents",
+        "abstract-topics",
         "media",
     ):
         call(label, path.replace("/", "_"), "GET", f"{base}/{path}", expect=200)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "BUNDLED_SHA256",
+    "MessageIndex",
     "ModelChecksumError",
     "SentenceEncoder",
     "get_encoder",
@@ -49,6 +51,13 @@ BUNDLED_SHA256 = {
 #: all-MiniLM-L6-v2 was trained on at most 256 word pieces; longer input is truncated.
 MAX_TOKENS = 256
 BATCH_SIZE = 32
+#: A message is also compared clause by clause (split at , ; : and dashes) so that a
+#: phrase meant inside a long sentence is not diluted; clauses shorter than this are skipped.
+MIN_CLAUSE_WORDS = 3
+#: At most this many clauses of one message are embedded (a pasted document with thousands
+#: of commas would otherwise cost thousands of encoder runs).
+MAX_CLAUSES = 32
+CLAUSE_SPLIT = re.compile(r"[,;:\u2014\u2013]|\s-\s")
 
 
 def _check_bundled(path: Path) -> None:
@@ -176,3 +185,36 @@ def _load(path: str | None) -> SentenceEncoder:
     else:
         model, tokenizer = _resolve(Path(path))
     return SentenceEncoder(model, tokenizer)
+
+
+def _units(text: str) -> list[str]:
+    """The message itself and, if it has several, its clauses."""
+    clauses = [c.strip() for c in CLAUSE_SPLIT.split(text)]
+    clauses = [c for c in clauses if len(c.split()) >= MIN_CLAUSE_WORDS][:MAX_CLAUSES]
+    return [text, *clauses] if len(clauses) > 1 else [text]
+
+
+class MessageIndex:
+    """Sentence embeddings of every message and clause, computed once per conversation,
+    to compare with phrases (tracker vocabularies, abstract-topic themes)."""
+
+    def __init__(self, texts: Sequence[str], sentence_model: Path | None = None) -> None:
+        self._encoder = get_encoder(sentence_model)
+        units: list[str] = []
+        starts: list[int] = []
+        for text in texts:
+            starts.append(len(units))
+            units.extend(_units(text))
+        self._starts = np.asarray(starts, dtype=np.intp)
+        self._vectors = self._encoder.encode(units)
+
+    def embed(self, phrases: Sequence[str]) -> np.ndarray:
+        """Embeddings of phrases, comparable with the messages'."""
+        return self._encoder.encode(phrases)
+
+    def similarity(self, phrase_vectors: np.ndarray) -> np.ndarray:
+        """``[phrases, messages]``: best cosine over each message and its clauses."""
+        if not len(self._starts):
+            return np.zeros((len(phrase_vectors), 0), dtype=np.float32)
+        sims = phrase_vectors @ self._vectors.T
+        return np.maximum.reduceat(sims, self._starts, axis=1)

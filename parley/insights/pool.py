@@ -1,9 +1,10 @@
 """The API process's insight computations, run in a child process (issue 23).
 
 A summary refresh, a tracker refresh, the recompute after a member rename or speaker
-events, and the detection of a redaction row that an older version did not store all run
-spaCy and the sentence encoder. In the API process they held its GIL, so ``/health`` and
-every other request waited behind them. (The re-detection of custom entities after an
+events, the abstract topics of a conversation first read, and the detection of a
+redaction row that an older version did not store all run spaCy and the sentence encoder.
+In the API process they held its GIL, so ``/health`` and every other request waited
+behind them. (The re-detection of custom entities after an
 app's list changed runs no model, but walks every message of a conversation: it runs
 here too, for the same reason.) ``InsightPool`` runs that pure compute step in one
 spawned child process (started on first use, models loaded once there) while the request's
@@ -146,6 +147,12 @@ def _custom_entities(
     return _pack_list(custom_entities.detect(_unpack_list(messages), specs, reference_time))
 
 
+def _abstract_topics(messages: list[bytes], sentence_model: Path | None) -> list[bytes]:
+    from parley.insights import abstract_topics
+
+    return _pack_list(abstract_topics.detect(_unpack_list(messages), sentence_model))
+
+
 def _redaction(texts: list[bytes]) -> list[bytes]:
     from parley.insights import redaction
     from parley.insights.context import parse
@@ -189,6 +196,12 @@ class InsightPool:
         return _unpack_list(
             self._call(_custom_entities, _pack_list(messages), tuple(specs), reference_time)
         )
+
+    def abstract_topics(
+        self, messages: Sequence[Message], sentence_model: Path | None = None
+    ) -> list[Item]:
+        """``abstract_topics.detect`` in the child: themes are matched when first read."""
+        return _unpack_list(self._call(_abstract_topics, _pack_list(messages), sentence_model))
 
     def redaction(self, texts: Sequence[str]) -> list[list[list[int | str]]]:
         """``redaction.candidates`` of each text (parsed whole), in the child."""

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from parley.insights.context import Context, parse_one
-from parley.insights.embeddings import get_encoder
+from parley.insights.embeddings import MessageIndex
 from parley.insights.schema import Item, TrackerSpec
 
 if TYPE_CHECKING:
@@ -64,13 +64,6 @@ _ALLOWED = re.compile(r"^[\w\s.'\-]+$")
 #: 0.6 keeps a wide margin and still finds close rewordings. Other weights (set through
 #: the ``sentence_model`` setting) have their own similarity scale and may need another value.
 SEMANTIC_THRESHOLD = 0.6
-#: A message is also compared clause by clause (split at , ; : and dashes) so that a
-#: paraphrase inside a long sentence is not diluted; clauses shorter than this are skipped.
-_MIN_CLAUSE_WORDS = 3
-#: At most this many clauses of one message are embedded (a pasted document with thousands
-#: of commas would otherwise cost thousands of encoder runs).
-_MAX_CLAUSES = 32
-_CLAUSE_SPLIT = re.compile(r"[,;:\u2014\u2013]|\s-\s")
 
 #: Groups of interchangeable words for paraphrase matching (lemmas, lower case).
 SYNONYMS: tuple[frozenset[str], ...] = tuple(
@@ -228,42 +221,10 @@ def match_phrase(
     if _fuzzy(compiled, _doc_keys(doc)):
         return -1
     if semantic_threshold is not None:
-        index = _SemanticIndex([text], sentence_model)
+        index = MessageIndex([text], sentence_model)
         if index.similarity(index.embed([phrase]))[0, 0] >= semantic_threshold:
             return -1
     return None
-
-
-def _units(text: str) -> list[str]:
-    """The message itself and, if it has several, its clauses."""
-    clauses = [c.strip() for c in _CLAUSE_SPLIT.split(text)]
-    clauses = [c for c in clauses if len(c.split()) >= _MIN_CLAUSE_WORDS][:_MAX_CLAUSES]
-    return [text, *clauses] if len(clauses) > 1 else [text]
-
-
-class _SemanticIndex:
-    """Sentence embeddings of every message and clause, computed once per conversation."""
-
-    def __init__(self, texts: Sequence[str], sentence_model: Path | None = None) -> None:
-        self._encoder = get_encoder(sentence_model)
-        units: list[str] = []
-        starts: list[int] = []
-        for text in texts:
-            starts.append(len(units))
-            units.extend(_units(text))
-        self._starts = np.asarray(starts, dtype=np.intp)
-        self._vectors = self._encoder.encode(units)
-
-    def embed(self, phrases: Sequence[str]) -> np.ndarray:
-        """Embeddings of vocabulary phrases, comparable with the messages'."""
-        return self._encoder.encode(phrases)
-
-    def similarity(self, phrase_vectors: np.ndarray) -> np.ndarray:
-        """``[phrases, messages]``: best cosine over each message and its clauses."""
-        if not len(self._starts):
-            return np.zeros((len(phrase_vectors), 0), dtype=np.float32)
-        sims = phrase_vectors @ self._vectors.T
-        return np.maximum.reduceat(sims, self._starts, axis=1)
 
 
 def _near(hits: list[int], anchor: int, window: int) -> bool:
@@ -310,7 +271,7 @@ def detect(
     doc_keys = [_doc_keys(doc) for doc in ctx.docs]
     semantic: dict[str, np.ndarray] = {}
     if semantic_threshold is not None and ctx.messages:
-        index = _SemanticIndex([m.text for m in ctx.messages], ctx.options.sentence_model)
+        index = MessageIndex([m.text for m in ctx.messages], ctx.options.sentence_model)
         phrases = list(dict.fromkeys(p for spec in specs for p in spec.vocabulary))
         sims = index.similarity(index.embed(phrases))
         semantic = {p: row >= semantic_threshold for p, row in zip(phrases, sims, strict=True)}

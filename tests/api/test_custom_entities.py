@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from parley.storage import apps as apps_store
 from parley_client.wire.limits import LIMITS
 from tests.conftest import Api
+from tests.helpers import app_client
 
 TESLA = {
     "type": "Vehicle",
@@ -27,12 +27,7 @@ TESLA = {
 @pytest.fixture()
 def app(api: Api) -> Iterator[Api]:
     """A client of the same server for a fresh app (its own token)."""
-    with api.services.storage.session() as session:
-        other, secret = apps_store.create_app(session=session, name="entities")
-    client = Api(api.base_url, api.services)
-    client._token = client.client.post(
-        "/oauth2/token:generate", json={"appId": other.id, "appSecret": secret}
-    ).json()["accessToken"]
+    client, _, _ = app_client(api, "entities")
     yield client
     client.client.close()
 

@@ -119,7 +119,7 @@ INVENTORY: list[Row] = [
     Row("DELETE", f"{C}/bookmarks/{UNKNOWN}", "go-sdk, docs-new", "R.3", pending=3),
     Row("GET", f"{C}/bookmarks/{UNKNOWN}/summary", "go-sdk, docs-new", "R.3", pending=3),
     Row("GET", f"{C}/bookmarks-summary", "go-sdk, docs-new", "R.3", pending=3),
-    Row("GET", f"{C}/abstract-topics", "docs, docs-new (api-labs)", "R.5", pending=5),
+    Row("GET", f"{C}/abstract-topics", "docs, docs-new (api-labs)", "R.5"),
     Row("GET", f"{C}/comprehensive/action-items", "docs (api-labs)", "§4.19"),
     # groups (§5.4, R.2)
     Row("GET", f"/v1/groups/{UNKNOWN}/conversations", "docs", "§5.4, R.2"),

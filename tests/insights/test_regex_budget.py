@@ -20,7 +20,7 @@ from collections.abc import Callable
 
 import pytest
 
-from parley.insights import action_items, dates, entities, pii, trackers
+from parley.insights import action_items, dates, embeddings, entities, pii, trackers
 
 SIZE = 1_000_000
 #: CPU seconds one pattern may spend on one 1 MB input. Linear ones need 0.02-0.45 s on an
@@ -118,7 +118,7 @@ PATTERNS: dict[str, Callable[[str], object]] = {
     "acknowledgement": lambda t: action_items.ACKNOWLEDGEMENTS.match(t),
     "calendar words": lambda t: list(entities._CALENDAR_WORDS.finditer(t)),
     "duration": lambda t: entities._DURATION.match(t),
-    "clause split": lambda t: trackers._CLAUSE_SPLIT.split(t),
+    "clause split": lambda t: embeddings.CLAUSE_SPLIT.split(t),
     "custom entity (100 chars)": lambda t: list(entities._custom_pattern(LONG_PHRASE).finditer(t)),
     "custom entity": lambda t: list(
         entities._custom_pattern("service level agreement").finditer(t)

@@ -32,6 +32,8 @@ from parley_client.wire.bodies import (
 )
 from parley_client.wire.limits import LIMITS
 from parley_client.wire.models import (
+    AbstractTopic,
+    AbstractTopicList,
     ActionItem,
     ActionItemList,
     Analytics,
@@ -89,6 +91,8 @@ from parley_client.wire.people import Person, person_json
 
 __all__ = [
     "LIMITS",
+    "AbstractTopic",
+    "AbstractTopicList",
     "ActionItem",
     "ActionItemList",
     "Analytics",

@@ -14,6 +14,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 __all__ = [
+    "AbstractTopic",
+    "AbstractTopicList",
     "ActionItem",
     "ActionItemList",
     "Analytics",
@@ -394,6 +396,20 @@ class Topic(Open):
 
 class TopicList(Wire):
     topics: list[Topic]
+
+
+class AbstractTopic(Open):
+    """A high-level theme (Symbl Labs): ``score`` 0-1, the messages that mean it."""
+
+    id: str
+    text: str
+    type: Literal["abstract_topic"]
+    score: Number
+    message_ids: list[str] = Field(alias="messageIds")
+
+
+class AbstractTopicList(Wire):
+    abstract_topics: list[AbstractTopic] = Field(alias="abstractTopics")
 
 
 class EntityMatch(Open):

@@ -194,6 +194,27 @@ def get_topics(
 
 
 @router.get(
+    "/{conversation_id}/abstract-topics",
+    response_model=wire.AbstractTopicList,
+    response_model_exclude_unset=True,
+    responses=errors(404),
+)
+def get_abstract_topics(
+    conversation_id: str, app_id: AppId, services: ServicesDep
+) -> dict[str, Any]:
+    """High-level themes (Symbl Labs) from Parley's curated theme list, matched by meaning
+    with the bundled sentence model; worked out on first read and kept until the
+    conversation's text changes."""
+    items = service.abstract_topics(
+        storage=services.storage,
+        app_id=app_id,
+        conversation_id=conversation_id,
+        insight=services.insight,
+    )
+    return {"abstractTopics": items}
+
+
+@router.get(
     "/{conversation_id}/entities",
     response_model=wire.EntityList,
     response_model_exclude_unset=True,

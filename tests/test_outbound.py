@@ -64,6 +64,7 @@ def port() -> Iterator[int]:
     server = _serve("127.0.0.1")
     yield server.server_address[1]
     server.shutdown()
+    server.server_close()
 
 
 @pytest.fixture(scope="module")
@@ -75,6 +76,7 @@ def port6() -> Iterator[int | None]:
         return
     yield server.server_address[1]
     server.shutdown()
+    server.server_close()
 
 
 @pytest.fixture()

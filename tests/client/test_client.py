@@ -92,12 +92,18 @@ def test_errors_say_what_went_wrong(api: Api, parley: c.Parley, tmp_path: Path) 
     assert refused.value.status == 400 and "decoded" in refused.value.message
     with pytest.raises(c.BadRequestError):
         parley.submit(tmp_path / "absent.wav")
-    with pytest.raises(c.AuthError):
-        c.Parley(api.base_url, app_id=APP_ID, app_secret="wrong").jobs()
-    with pytest.raises(c.AuthError):
-        c.Parley(api.base_url, token="garbage").jobs()
-    with pytest.raises(c.Unreachable):
-        c.Parley(f"http://127.0.0.1:{free_port()}", token="t").jobs()
+    with (
+        c.Parley(api.base_url, app_id=APP_ID, app_secret="wrong") as wrong,
+        pytest.raises(c.AuthError),
+    ):
+        wrong.jobs()
+    with c.Parley(api.base_url, token="garbage") as garbage, pytest.raises(c.AuthError):
+        garbage.jobs()
+    with (
+        c.Parley(f"http://127.0.0.1:{free_port()}", token="t") as nowhere,
+        pytest.raises(c.Unreachable),
+    ):
+        nowhere.jobs()
 
 
 def test_config_file_and_environment(

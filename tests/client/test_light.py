@@ -71,7 +71,8 @@ with Parley(server, app_id=app_id, app_secret=app_secret) as client:
     jobs = client.jobs(limit=1)
 assert token and isinstance(jobs, list)
 try:
-    Parley("http://127.0.0.1:9", token="t").jobs()
+    with Parley("http://127.0.0.1:9", token="t") as nowhere:
+        nowhere.jobs()
 except Unreachable:
     pass
 else:

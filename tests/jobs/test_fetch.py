@@ -48,6 +48,7 @@ def server() -> Iterator[str]:
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{srv.server_address[1]}"
     srv.shutdown()
+    srv.server_close()
 
 
 def _fetch(url: str, tmp_path: Path, **kwargs: Any) -> str:

@@ -22,11 +22,14 @@ left out makes the content the window's; ``duration`` left out is the default ag
 
 A bookmark's summary is the conversation summary's code (``summary.detect``) run over the
 bookmark's messages alone, weighted with the conversation's stored topics and action
-items that lie in it: only those messages are parsed, in the API's insight process.
+items that lie in it: only those messages are parsed, in the API's insight process. It
+is always the extractive summary (no LLM call, even where one writes the conversation's),
+so reading every bookmark's summary costs a parse of their messages and nothing more.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from typing import Any, Protocol
@@ -394,10 +397,13 @@ def summaries(
             for b in bookmarks
         ]
         ids = [b.id for b in bookmarks]
+    # extractive, even where an LLM writes the conversation's summary: a bookmarks-summary
+    # read would otherwise make one LLM call per bookmark, every time it is read
+    options = dataclasses.replace(data.options, llm=None)
     if insight.pool is not None:
-        found = insight.pool.summaries(windows, data.options)
+        found = insight.pool.summaries(windows, options)
     else:
-        found = summarize_windows(windows, data.options)
+        found = summarize_windows(windows, options)
     return list(zip(ids, found, strict=True))
 
 

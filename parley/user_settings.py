@@ -28,6 +28,7 @@ import jsonpointer
 from parley.errors import BadRequest
 from parley.storage import Storage
 from parley.storage import app_settings as store
+from parley_client.wire.limits import LIMITS
 
 __all__ = [
     "MAX_OPERATIONS",
@@ -39,8 +40,8 @@ __all__ = [
 ]
 
 MAX_OPERATIONS = 100
-#: The longest default bookmark: a day.
-MAX_BOOKMARK_SECONDS = 86_400
+#: The longest default bookmark: a day (the longest bookmark, too).
+MAX_BOOKMARK_SECONDS = LIMITS["bookmark_seconds"]
 _OPS = ("add", "replace", "remove")
 _TYPES = ("default", "obfuscation")
 

@@ -764,9 +764,71 @@ def app_wide(s: Session, text_label: str) -> None:
         params={"refresh": "true"},
         expect=200,
     )
+    bookmarks(s, base)
     call("z-scratch", "delete", "DELETE", base, expect=200)
     call("z-scratch", "delete--again", "DELETE", base, expect=404)
     call("z-scratch", "conversation--deleted", "GET", base, expect=404)
+
+
+def bookmarks(s: Session, base: str) -> None:
+    """The bookmark routes on the scratch conversation, after its other recordings (a
+    bookmark adds ``bookmarkReference`` to its summary); deleted with the conversation."""
+    call = s.rec.call
+    user = {"name": "Jane", "userId": "jane@example.com", "email": "jane@example.com"}
+    pricing = {"label": "Pricing", "description": "Price per seat", "user": user}
+    made = call(
+        "z-scratch",
+        "bookmark-create",
+        "POST",
+        f"{base}/bookmarks",
+        json=pricing | {"beginTimeOffset": 14, "duration": 13},
+        expect=200,
+    )
+    bid = made.json()["id"]
+    s.rec.norm.name(bid, "<bookmark:pricing>")
+    refs = made.json()["messageRefs"]
+    bulk = call(
+        "z-scratch",
+        "bookmarks-create-bulk",
+        "POST",
+        f"{base}/bookmarks/bulk",
+        json=[
+            {
+                "label": "Intro",
+                "description": "Single sign-on",
+                "user": user,
+                "messageRefs": [
+                    {"id": m["id"]}
+                    for m in s.client.get(f"{base}/messages", headers=s.auth()).json()["messages"][
+                        :2
+                    ]
+                ],
+            }
+        ],
+        expect=200,
+    )
+    other = bulk.json()["bookmarks"][0]["id"]
+    s.rec.norm.name(other, "<bookmark:intro>")
+    call("z-scratch", "bookmarks", "GET", f"{base}/bookmarks", expect=200)
+    call("z-scratch", "bookmark-get", "GET", f"{base}/bookmarks/{bid}", expect=200)
+    # a full replace: by messages now, userId and email left out (cleared)
+    replaced = pricing | {"label": "Price", "user": {"name": "Jane"}, "messageRefs": refs}
+    call("z-scratch", "bookmark-put", "PUT", f"{base}/bookmarks/{bid}", json=replaced, expect=200)
+    call(
+        "z-scratch",
+        "bookmark-create--empty-description",
+        "POST",
+        f"{base}/bookmarks",
+        json=pricing | {"description": "", "beginTimeOffset": 0, "duration": 5},
+        expect=400,
+    )
+    call("z-scratch", "bookmark-summary", "GET", f"{base}/bookmarks/{bid}/summary", expect=200)
+    call("z-scratch", "bookmarks-summary", "GET", f"{base}/bookmarks-summary", expect=200)
+    call("z-scratch", "summary--bookmarked", "GET", f"{base}/summary", expect=200)
+    call("z-scratch", "bookmark-delete", "DELETE", f"{base}/bookmarks/{other}", expect=204)
+    call("z-scratch", "bookmark-get--deleted", "GET", f"{base}/bookmarks/{other}", expect=404)
+    again = f"{base}/bookmarks/{other}"
+    call("z-scratch", "bookmark-delete--again", "DELETE", again, expect=404)
 
 
 def custom_entities(s: Session) -> None:

@@ -14,6 +14,7 @@ from parley.api.openapi import install_openapi, operation_id
 from parley.api.params import install as install_edge_checks
 from parley.api.routes import (
     auth,
+    bookmarks,
     console,
     conversations,
     entities,
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         manage,
         entities,
         groups,
+        bookmarks,
         webhooks,
     ):
         app.include_router(module.router)

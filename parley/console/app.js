@@ -2,6 +2,8 @@
 // It speaks the same public API as any client: the token lives in localStorage and goes in
 // an Authorization header (the player, which cannot send headers, uses ?access_token=).
 
+import { bookmarkBody, defaultDuration, inOrder } from "./bookmarks.js";
+
 const UNREACHABLE = "The Parley server cannot be reached. Check that it is running and try again.";
 const EXPIRED = "Your session has expired or the token is not valid. Please sign in again.";
 const PALETTE = ["#1d4ed8", "#b91c1c", "#047857", "#7c3aed", "#b45309", "#0e7490", "#be185d", "#4d7c0f"];
@@ -472,9 +474,14 @@ async function loadConversation(id) {
       get("/follow-ups"), get("/topics"), get("/entities"), get("/trackers"), get("/analytics"), get("/media"),
     ]);
   const summary = await get("/summary").catch(() => ({ summary: [] }));
+  // bookmarks and their default length are extras: the page shows without them
+  const [bookmarks, settings] = await Promise.all([
+    get("/bookmarks").catch(() => ({ bookmarks: [] })), call("/v1/manage/settings").catch(() => ({})),
+  ]);
   const token = encodeURIComponent(session.token);
   return {
     conversation, members: members.members, messages: messages.messages, summary: summary.summary,
+    bookmarks: bookmarks.bookmarks, bookmarkDuration: defaultDuration(settings),
     actionItems: actions.actionItems, questions: questions.questions, followUps: followUps.followUps,
     topics: topics.topics, entities: entities.entities, trackers, analytics,
     media: media.media.map((f) => ({ ...f, url: `${f.url}?access_token=${token}` })),
@@ -504,6 +511,10 @@ async function conversationPage(id, params) {
         { type: "stopped_speaking", user: { id: member.id, name: member.name }, offset: offsetOf(end) },
       ] } }),
     reload: () => loadConversation(id),
+    bookmarks: {
+      add: (body) => call(`/v1/conversations/${id}/bookmarks`, { method: "POST", body }),
+      remove: (bookmark) => call(`/v1/conversations/${id}/bookmarks/${bookmark.id}`, { method: "DELETE" }),
+    },
   });
 }
 
@@ -703,6 +714,7 @@ function renderConversation(data, options) {
   };
   const refOf = (item) => (item.messageIds && item.messageIds[0]) || (item.messageRefs && item.messageRefs[0] && item.messageRefs[0].id);
   section("Summary", "summary", data.summary.length ? [h("ul", {}, data.summary.map((s) => h("li", {}, s.text, jump(refOf(s), "Summary point"))))] : [], "No summary yet.");
+  if (options.bookmarks) panel.append(bookmarkPanel(data, options.bookmarks, { player, duration, sentenceEls }));
   section("Talk time and pace", "talk", chart(data.analytics, data.members, colour), "");
   const insightList = (items, extra) => items.length ? [h("ul", {}, items.map((item) => h("li", {}, item.text, extra ? extra(item) : null, jump(refOf(item), item.type))))] : [];
   const person = (p) => (p && p.name ? p.name : null);
@@ -784,6 +796,58 @@ function renderConversation(data, options) {
   };
   document.body.dataset.ready = "false";
   renderChunk();
+}
+
+/**
+ * The bookmarks section: add one at the player's position (label, description, the app's
+ * default length), list them in time order, jump the player to one, delete one.
+ */
+function bookmarkPanel(data, api, { player, duration, sentenceEls }) {
+  let marks = inOrder(data.bookmarks || []);
+  const list = h("ul", { id: "bookmark-list", class: "bookmarks" });
+  const go = (b) => {
+    player.seek(b.beginTimeOffset);
+    const first = b.messageRefs && b.messageRefs[0] && sentenceEls.get(b.messageRefs[0].id);
+    if (first) first.scrollIntoView({ block: "center" });
+  };
+  const draw = () => {
+    list.replaceChildren(...marks.map((b) => h("li", { dataset: { bookmark: b.id } },
+      h("button", { type: "button", class: "secondary jump", "aria-label": `Go to bookmark ${b.label} at ${clock(b.beginTimeOffset)}`,
+        onclick: () => go(b) }, `▶ ${clock(b.beginTimeOffset)}`),
+      " ", h("strong", { class: "label" }, b.label),
+      h("span", { class: "muted" }, ` ${b.description} (${clock(b.duration)})`),
+      h("button", { type: "button", class: "link", "aria-label": `Delete bookmark ${b.label}`, onclick: async (e) => {
+        e.currentTarget.disabled = true;
+        try {
+          await api.remove(b);
+          marks = marks.filter((x) => x.id !== b.id);
+          draw();
+          notice(`Deleted the bookmark “${b.label}”.`, "info");
+        } catch (err) { fail(err); draw(); }
+      } }, "Delete"))));
+    if (!marks.length) list.replaceChildren(h("li", { class: "muted empty" }, "No bookmarks yet."));
+  };
+  const label = h("input", { required: true, maxlength: 255, autocomplete: "off" });
+  const description = h("input", { required: true, maxlength: 1024, autocomplete: "off" });
+  const form = h("form", { id: "bookmark-form", class: "bookmark-form", onsubmit: async (e) => {
+    e.preventDefault();
+    if (!label.value.trim() || !description.value.trim()) return;
+    const body = bookmarkBody({ at: player.now(), label: label.value, description: description.value,
+      duration: data.bookmarkDuration, length: duration, user: { name: "Parley console" } });
+    const button = form.querySelector("button[type=submit]");
+    button.disabled = true;
+    try {
+      marks = inOrder([...marks, await api.add(body)]);
+      draw();
+      form.reset();
+      notice(`Bookmarked ${clock(body.beginTimeOffset)}–${clock(body.beginTimeOffset + body.duration)}.`, "info");
+    } catch (err) { fail(err); } finally { button.disabled = false; }
+  } },
+  field("bookmark-label", "Label", label), field("bookmark-description", "Description", description),
+  h("button", { type: "submit" }, "Bookmark the current time"),
+  h("p", { class: "hint" }, `${clock(data.bookmarkDuration)} from the player's position (the app's default length).`));
+  draw();
+  return h("section", { id: "bookmarks", "aria-labelledby": "bookmarks-h" }, h("h2", { id: "bookmarks-h" }, "Bookmarks"), list, form);
 }
 
 function chart(analytics, members, colour) {

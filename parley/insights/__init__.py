@@ -8,7 +8,7 @@ use, once per process, or up front with :func:`warm`.
 
 from __future__ import annotations
 
-from parley.insights.compute import compute_insights, warm
+from parley.insights.compute import compute_insights, summarize_windows, warm
 from parley.insights.people import person_json
 from parley.insights.schema import (
     ConversationInsights,
@@ -19,6 +19,7 @@ from parley.insights.schema import (
     LlmSettings,
     Member,
     Message,
+    SummaryWindow,
     TrackerSpec,
 )
 
@@ -31,8 +32,10 @@ __all__ = [
     "LlmSettings",
     "Member",
     "Message",
+    "SummaryWindow",
     "TrackerSpec",
     "compute_insights",
     "person_json",
+    "summarize_windows",
     "warm",
 ]

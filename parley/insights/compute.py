@@ -28,10 +28,16 @@ from parley.insights import (
     trackers,
 )
 from parley.insights.context import Context, get_nlp
-from parley.insights.schema import ConversationInsights, InsightOptions, Message
+from parley.insights.schema import (
+    ConversationInsights,
+    InsightOptions,
+    Item,
+    Message,
+    SummaryWindow,
+)
 from parley.insights.stable_ids import make_unique
 
-__all__ = ["compute_insights", "warm"]
+__all__ = ["compute_insights", "summarize_windows", "warm"]
 
 log = logging.getLogger("parley.insights")
 
@@ -86,3 +92,23 @@ def compute_insights(messages: Sequence[Message], options: InsightOptions) -> Co
         result.summary = list(make_unique(summary.detect(ctx, all_topics, actions)))
     log.debug("insights for %d messages in %.2fs", len(messages), time.perf_counter() - started)
     return result
+
+
+def summarize_windows(
+    windows: Sequence[SummaryWindow], options: InsightOptions
+) -> list[list[Item]]:
+    """The summary of each window alone, as ``summary.detect`` makes a conversation's.
+
+    Cheap next to ``compute_insights``: only the window's messages are parsed, and the
+    topics and action items that weigh its sentences are the conversation's stored ones
+    (handed in), not detected again.
+    """
+    out: list[list[Item]] = []
+    for messages, window_topics, actions in windows:
+        kept = [m for m in messages if m.text and m.text.strip()]
+        if not kept:
+            out.append([])
+            continue
+        ctx = Context.build(kept, options)
+        out.append(list(make_unique(summary.detect(ctx, window_topics, actions))))
+    return out

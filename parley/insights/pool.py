@@ -44,6 +44,7 @@ from parley.insights.schema import (
     InsightOptions,
     Item,
     Message,
+    SummaryWindow,
 )
 
 __all__ = ["InsightPool", "InsightsUnavailable"]
@@ -139,6 +140,12 @@ def _compute(messages: list[bytes], options: InsightOptions) -> dict[str, list[b
     return _pack_result(compute_insights(_unpack_list(messages), options))
 
 
+def _summaries(windows: list[bytes], options: InsightOptions) -> list[bytes]:
+    from parley.insights.compute import summarize_windows
+
+    return _pack_list(summarize_windows(_unpack_list(windows), options))
+
+
 def _custom_entities(
     messages: list[bytes], specs: tuple[EntitySpec, ...], reference_time: datetime | None
 ) -> list[bytes]:
@@ -184,6 +191,12 @@ class InsightPool:
     def compute(self, messages: Sequence[Message], options: InsightOptions) -> ConversationInsights:
         """``compute_insights`` in the child."""
         return _unpack_result(self._call(_compute, _pack_list(messages), options))
+
+    def summaries(
+        self, windows: Sequence[SummaryWindow], options: InsightOptions
+    ) -> list[list[Item]]:
+        """``compute.summarize_windows`` in the child (bookmark summaries)."""
+        return _unpack_list(self._call(_summaries, _pack_list(windows), options))
 
     def custom_entities(
         self,

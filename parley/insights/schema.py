@@ -8,6 +8,7 @@ these records; the orchestrator that runs them is ``compute.py``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -22,6 +23,7 @@ __all__ = [
     "LlmSettings",
     "Member",
     "Message",
+    "SummaryWindow",
     "TrackerSpec",
 ]
 
@@ -47,6 +49,11 @@ class Message:
     start: float
     end: float
     member: Member | None = None
+
+
+#: One stretch of a conversation summarized on its own (a bookmark): its messages, and
+#: the conversation's stored topics and action items that lie in it.
+SummaryWindow: TypeAlias = tuple[Sequence[Message], Sequence[Item], Sequence[Item]]
 
 
 @dataclass(frozen=True)

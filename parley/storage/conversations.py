@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, aliased
 from parley import ids
 from parley.errors import NotFound
 from parley.storage.models import (
+    Bookmark,
     Conversation,
     ConversationMetadata,
     Insight,
@@ -310,7 +311,7 @@ def import_conversations(
 
 def delete_conversation(*, session: Session, conversation: Conversation) -> None:
     cid = conversation.id
-    for model in (Message, Member, Insight, Job, ConversationMetadata):
+    for model in (Message, Member, Insight, Job, ConversationMetadata, Bookmark):
         session.execute(delete(model).where(model.conversation_id == cid))
     session.delete(conversation)
 

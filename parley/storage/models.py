@@ -132,6 +132,30 @@ class Group(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
+class Bookmark(Base):
+    """A bookmark on a conversation (spec R.3): a labelled stretch of it.
+
+    Its content is ``message_ids`` (sequential messages) when they were named, else the
+    messages in the window ``begin_time_offset`` + ``duration`` (whole seconds from the
+    conversation's start), found when read, so messages appended later are in it."""
+
+    __tablename__ = "bookmarks"
+    __table_args__ = (Index("ix_bookmarks_conversation", "conversation_id", "created_at", "id"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    app_id: Mapped[str] = mapped_column(ForeignKey("apps.id"))
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    label: Mapped[str] = mapped_column(String(255))
+    description: Mapped[str] = mapped_column(Text)
+    #: ``{name?, userId?, email?}`` as given ("user" is a reserved word in SQL).
+    user: Mapped[dict[str, Any]] = mapped_column("user_info", default=dict)
+    begin_time_offset: Mapped[int] = mapped_column(Integer)
+    duration: Mapped[int] = mapped_column(Integer)
+    message_ids: Mapped[list[Any]] = mapped_column(default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
 class JobStatus(StrEnum):
     """The job lifecycle: scheduled → in_progress → completed | failed.
 

@@ -66,7 +66,7 @@ def _assert_page(response: httpx.Response) -> None:
 
 def test_console_page_and_files_are_hardened(server: Api) -> None:
     _assert_page(server.client.get("/"))
-    for name in ("app.js", "app.css", "favicon.svg"):
+    for name in ("app.js", "bookmarks.js", "app.css", "favicon.svg"):
         response = server.client.get(f"/console/{name}")
         assert response.status_code == 200
         _assert_hardened(response)

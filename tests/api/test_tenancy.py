@@ -22,6 +22,7 @@ from tests.receiver import receiver
 MESSAGE = {"payload": {"content": "Can you send the report by Friday?"}, "from": {"name": "Ann"}}
 #: A value no test's conversation says: the entity is detected in the app's conversations.
 ENTITY = {"type": "Tenancy", "subType": "A", "category": "Custom", "values": ["Zyxwv Qutsr"]}
+BOOKMARK = {"label": "a", "description": "A's", "user": {"name": "Ann"}}
 UNKNOWN = {
     "conversation_id": "1234567890123456",
     "job_id": "00000000-0000-4000-8000-000000000000",
@@ -30,6 +31,7 @@ UNKNOWN = {
     "entity_id": "9999999999999998",
     "delivery_id": "999999999",
     "group_id": "9999999999999997",
+    "bookmark_id": "9999999999999995",
     # routes Parley does not serve (501 whoever asks): nothing of A's to find
     "connection_id": "00000000-0000-4000-8000-000000000002",
     "metric_id": "9999999999999996",
@@ -66,6 +68,10 @@ def _body(op: Operation, ids: dict[str, str]) -> dict[str, Any]:
         return {"json": {"id": ids["group_id"], "name": "taken-over", "criteria": criteria}}
     if path.startswith(("/v1/manage/entity/", "/v1/manage/entities/")) and method == "PUT":
         return {"json": {**ENTITY, "values": ["taken-over"]}}
+    if path.endswith("/bookmarks/bulk"):
+        return {"json": [{**BOOKMARK, "label": "taken-over", "beginTimeOffset": 0, "duration": 1}]}
+    if "/bookmarks" in path and method in ("POST", "PUT"):
+        return {"json": {**BOOKMARK, "label": "taken-over", "beginTimeOffset": 0, "duration": 1}}
     if path.startswith("/v1/manage/") and method == "PATCH":
         return {"json": [{"op": "replace", "path": "/name", "value": "taken-over"}]}
     if path.startswith("/v1/manage/") and method == "PUT":
@@ -104,6 +110,12 @@ def tenants(api: Api) -> dict[str, Any]:
     group = api.request(
         "POST", "/v1/manage/group", json={"name": "a", "criteria": "conversation.metadata.owner==a"}
     ).json()["group"]
+    message = api.get(f"/v1/conversations/{cid}/messages").json()["messages"][0]
+    bookmark = api.request(
+        "POST",
+        f"/v1/conversations/{cid}/bookmarks",
+        json={**BOOKMARK, "messageRefs": [{"id": message["id"]}]},
+    ).json()
     ids = {
         "conversation_id": cid,
         "job_id": job_id,
@@ -112,6 +124,8 @@ def tenants(api: Api) -> dict[str, Any]:
         "entity_id": entity["id"],
         "delivery_id": delivery[0]["id"],
         "group_id": group["id"],
+        "bookmark_id": bookmark["id"],
+        "message_id": message["id"],
         "connection_id": "6f1c8f2c-0b5e-4d0a-9d0b-3f1b2f9c7a10",
         "metric_id": "4476908732794496",
     }
@@ -204,6 +218,9 @@ def test_a_still_has_everything_afterwards(api: Api, tenants: dict[str, Any]) ->
     assert group["criteria"] == "conversation.metadata.owner==a"
     members = api.get(f"/v1/groups/{ids['group_id']}/conversations").json()["conversations"]
     assert ids["conversation_id"] in [c["id"] for c in members]
+    bookmark = api.get(f"/v1/conversations/{ids['conversation_id']}/bookmarks/{ids['bookmark_id']}")
+    assert bookmark.json()["label"] == "a"
+    assert bookmark.json()["messageRefs"] == [{"id": ids["message_id"]}]
 
 
 def _with_headers(kwargs: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:

@@ -243,6 +243,67 @@ def test_keyboard_alone_signs_in_and_plays_from_a_sentence(
     page.context.close()
 
 
+def test_bookmarks_are_added_at_the_player_time_jumped_to_and_deleted(
+    api: Api, browser: Any, phone_call: dict[str, str], axe_source: str, artefacts: Path
+) -> None:
+    """The conversation page's bookmarks: one added at the player's position with the
+    app's default length, listed, jumped to, deleted; the API sees each step."""
+    cid = phone_call["conversationId"]
+    url = f"/v1/conversations/{cid}/bookmarks"
+    setting = [{"op": "add", "path": "/intelligence/bookmarks/duration", "value": 7}]
+    assert api.request("PATCH", "/v1/manage/settings", json=setting).status_code == 200
+    page = browser.new_context(viewport=WIDE).new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    try:
+        page.goto(api.base_url + "/")
+        page.wait_for_selector("#signin-app")
+        _sign_in(page)
+        page.goto(f"{api.base_url}/#/c/{cid}")
+        page.wait_for_selector("body[data-ready=true]")
+        page.wait_for_selector("#bookmarks li.empty")
+        assert "0:07" in page.inner_text("#bookmark-form")  # the app's default length
+
+        page.evaluate(
+            """() => new Promise((done) => {
+                 const p = document.getElementById('player');
+                 p.addEventListener('seeked', done, { once: true });
+                 p.currentTime = 12.4;
+               })"""
+        )
+        page.fill("#bookmark-label", "Chicago")
+        page.fill("#bookmark-description", "Where they are flying")
+        page.click("#bookmark-form button[type=submit]")
+        item = page.locator("#bookmark-list li[data-bookmark]")
+        item.wait_for()
+        [made] = api.get(url).json()["bookmarks"]
+        assert item.get_attribute("data-bookmark") == made["id"]
+        assert (made["label"], made["description"]) == ("Chicago", "Where they are flying")
+        assert (made["beginTimeOffset"], made["duration"]) == (12, 7)
+        assert made["messageRefs"], made
+        _shoot(page, artefacts, "14-bookmarks")
+        assert not _axe(page, axe_source)
+
+        # back to the start, then the bookmark moves the player to its offset
+        page.evaluate("document.getElementById('player').currentTime = 0")
+        page.get_by_role("button", name="Go to bookmark Chicago at 0:12").click()
+        page.wait_for_function(
+            "() => Math.abs(document.getElementById('player').currentTime - 12) < 0.5"
+        )
+        page.evaluate("document.getElementById('player').pause()")
+
+        page.get_by_role("button", name="Delete bookmark Chicago").click()
+        page.wait_for_selector("#bookmarks li.empty")
+        assert api.get(url).json() == {"bookmarks": []}
+        assert not errors, errors
+    finally:
+        page.context.close()
+        clear = [{"op": "remove", "path": "/intelligence"}]
+        api.request("PATCH", "/v1/manage/settings", json=clear)
+        for left in api.get(url).json()["bookmarks"]:
+            api.request("DELETE", f"{url}/{left['id']}")
+
+
 def test_errors_are_said_plainly(api: Api, browser: Any, tmp_path: Path, artefacts: Path) -> None:
     page = browser.new_context(viewport=WIDE).new_page()
 
@@ -304,7 +365,9 @@ def test_errors_are_said_plainly(api: Api, browser: Any, tmp_path: Path, artefac
     page.context.close()
 
 
-@pytest.mark.parametrize("path", ["/console/app.js", "/console/app.css", "/"])
+@pytest.mark.parametrize(
+    "path", ["/console/app.js", "/console/bookmarks.js", "/console/app.css", "/"]
+)
 def test_console_files_are_served_without_a_cdn(api: Api, path: str) -> None:
     response = api.client.get(path)
     assert response.status_code == 200

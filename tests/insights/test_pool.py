@@ -151,3 +151,33 @@ def test_the_insight_process_detects_custom_entities_as_the_thread_would(server:
     found = server.services.insight.pool.custom_entities(messages, specs, start)
     assert found == detect(messages, specs, start)
     assert [len(item["messageRefs"]) for item in found] == [2 * len(LONG), len(LONG)]
+
+
+def test_bookmark_summaries_compute_in_the_insight_process_as_the_thread_would(
+    server: Api,
+) -> None:
+    """A bookmark's summary (``summarize_windows``) runs there, and crosses intact."""
+    from parley.insights import InsightOptions, Message, summarize_windows
+
+    pool = server.services.insight.pool
+    messages = [Message(str(i), text, i, i + 1.0, None) for i, text in enumerate(LONG)]
+    topic = {"id": "t", "text": "budget", "score": 0.9, "messageIds": ["12"]}
+    windows = [(messages[:10], [], []), (messages[10 : CHUNK + 50], [topic], []), ([], [], [])]
+    options = InsightOptions(enable_summary=True)
+    found = pool.summaries(windows, options)
+    assert found == summarize_windows(windows, options)
+    assert found[0] and found[1] and found[2] == []
+
+    cid = stored_conversation(server, LONG[:3])
+    ids = [m["id"] for m in server.get(f"/v1/conversations/{cid}/messages").json()["messages"]]
+    made = server.request(
+        "POST",
+        f"/v1/conversations/{cid}/bookmarks",
+        json={"label": "l", "description": "d", "user": {}, "messageRefs": [{"id": ids[1]}]},
+    )
+    assert made.status_code == 200, made.text
+    pool.last_pid = None
+    response = server.get(f"/v1/conversations/{cid}/bookmarks/{made.json()['id']}/summary")
+    assert response.status_code == 200, response.text
+    assert [r["id"] for item in response.json()["summary"] for r in item["messageRefs"]] == ids[1:2]
+    assert pool.last_pid is not None and pool.last_pid != os.getpid()

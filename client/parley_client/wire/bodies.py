@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from parley_client.wire.limits import LIMITS
 
 __all__ = [
+    "BookmarkBody",
     "EntityBody",
     "ExperienceRequest",
     "GroupBody",
@@ -174,6 +175,37 @@ class GroupBody(Body):
         min_length=1,
         max_length=LIMITS["filter_chars"],
         description="conversation.metadata.key==value, at most two joined by `and` or `;`",
+    )
+
+
+class BookmarkUserBody(Body):
+    name: str | None = Field(None, max_length=_NAME)
+    user_id: str | None = Field(None, alias="userId", max_length=_NAME)
+    email: str | None = Field(None, max_length=_NAME)
+
+
+class MessageRefBody(Body):
+    id: str = Field(min_length=1)
+
+
+class BookmarkBody(Body):
+    """A bookmark: ``beginTimeOffset`` (+ ``duration``, default the app's
+    ``/intelligence/bookmarks/duration``) or ``messageRefs`` (sequential messages) choose
+    its content. On PUT, a field left out is cleared."""
+
+    label: str = Field(min_length=1, max_length=_NAME)
+    description: str = Field(min_length=1, max_length=LIMITS["string"])
+    user: BookmarkUserBody
+    begin_time_offset: int | None = Field(
+        None,
+        alias="beginTimeOffset",
+        ge=0,
+        le=LIMITS["bookmark_offset"],
+        description="Whole seconds from the conversation's start",
+    )
+    duration: int | None = Field(None, ge=1, le=LIMITS["bookmark_seconds"])
+    message_refs: list[MessageRefBody] | None = Field(
+        None, alias="messageRefs", max_length=LIMITS["bookmark_refs"]
     )
 
 

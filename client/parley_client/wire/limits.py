@@ -36,4 +36,8 @@ LIMITS = {
     "messages_chars": 900_000,  # all messages of one text job (spaCy stops at 1,000,000)
     "messages": 20_000,
     "filter_chars": 1024,
+    "bookmarks": 1000,  # per conversation (Parley's bound; Symbl documented none)
+    "bookmark_seconds": 86_400,  # a bookmark's (and the default bookmark's) longest duration
+    "bookmark_offset": 366 * 86_400,  # seconds: a bookmark may begin a year in
+    "bookmark_refs": 1000,  # messageRefs of one bookmark
 }

@@ -19,6 +19,14 @@ __all__ = [
     "ActionItem",
     "ActionItemList",
     "Analytics",
+    "Bookmark",
+    "BookmarkList",
+    "BookmarkReference",
+    "BookmarkSummary",
+    "BookmarkSummaryItem",
+    "BookmarkSummaryList",
+    "BookmarkUser",
+    "BookmarksSummaryList",
     "ComprehensiveActionItem",
     "ComprehensiveActionItemList",
     "Conversation",
@@ -455,10 +463,16 @@ class TrackerMatch(Open):
     matches: list[VocabularyMatch]
 
 
+class BookmarkReference(Wire):
+    id: str
+
+
 class SummaryItem(Open):
     id: str
     text: str
     message_refs: list[MessageRef] = Field(alias="messageRefs")
+    #: The bookmark whose messages hold all of this item's (go-sdk ``Summary``).
+    bookmark_reference: BookmarkReference | None = Field(None, alias="bookmarkReference")
 
 
 class SummaryList(Wire):
@@ -591,6 +605,50 @@ class GroupEnvelope(Wire):
 
 class GroupList(Wire):
     groups: list[Group]
+
+
+class BookmarkUser(Wire):
+    name: str | None = None
+    user_id: str | None = Field(None, alias="userId")
+    email: str | None = None
+
+
+class Bookmark(Wire):
+    """A labelled stretch of a conversation: its window in whole seconds from the start,
+    and the ids of its messages."""
+
+    id: str
+    label: str
+    description: str
+    user: BookmarkUser
+    begin_time_offset: int = Field(alias="beginTimeOffset")
+    duration: int
+    message_refs: list[MessageRef] = Field(alias="messageRefs")
+
+
+class BookmarkList(Wire):
+    bookmarks: list[Bookmark]
+
+
+class BookmarkSummaryItem(Open):
+    id: str
+    text: str
+    message_refs: list[MessageRef] = Field(alias="messageRefs")
+    start_time: Time | None = Field(None, alias="startTime")
+    end_time: Time | None = Field(None, alias="endTime")
+
+
+class BookmarkSummaryList(Wire):
+    summary: list[BookmarkSummaryItem]
+
+
+class BookmarkSummary(Wire):
+    bookmark_id: str = Field(alias="bookmarkId")
+    summary: list[BookmarkSummaryItem]
+
+
+class BookmarksSummaryList(Wire):
+    bookmarks_summary: list[BookmarkSummary] = Field(alias="bookmarksSummary")
 
 
 class MediaFile(Wire):

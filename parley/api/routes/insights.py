@@ -11,6 +11,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
+from parley import bookmarks
 from parley import conversations as service
 from parley.analytics import Span, analytics
 from parley.api.deps import AppId, OptionalJsonObject, ServicesDep
@@ -278,6 +279,8 @@ def get_summary(
     summary = service.ensure_summary(
         storage=services.storage, conversation=conversation, insight=services.insight
     )
+    # items within a bookmark say so; without bookmarks the items are as stored
+    summary = bookmarks.with_references(services.storage, conversation.id, summary)
     with services.storage.session() as session:
         return {"summary": with_people(summary, members_of(session, conversation.id))}
 

@@ -30,6 +30,7 @@ FLOORS = {
     "jobs": 2,
     "conversations": 2,
     "groups": 2,
+    "callscore": 2,  # call-score criteria, scorecards and a conversation's score
     "auth": 2,
     "user_settings": 2,  # an app's settings (storage below), read by api and services
     "health": 2,

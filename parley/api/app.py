@@ -14,6 +14,7 @@ from parley.api.openapi import install_openapi, operation_id
 from parley.api.params import install as install_edge_checks
 from parley.api.routes import (
     auth,
+    callscore,
     console,
     conversations,
     entities,
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         auth,
         process,
         jobs,
+        callscore,  # before conversations: /v1/conversations/experiences/... is not an id
         conversations,
         insights,
         manage,

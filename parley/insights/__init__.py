@@ -11,7 +11,10 @@ from __future__ import annotations
 from parley.insights.compute import compute_insights, warm
 from parley.insights.people import person_json
 from parley.insights.schema import (
+    CallScoreSpec,
+    ChecklistQuestion,
     ConversationInsights,
+    CriterionSpec,
     CustomEntity,
     EntitySpec,
     InsightOptions,
@@ -23,7 +26,10 @@ from parley.insights.schema import (
 )
 
 __all__ = [
+    "CallScoreSpec",
+    "ChecklistQuestion",
     "ConversationInsights",
+    "CriterionSpec",
     "CustomEntity",
     "EntitySpec",
     "InsightOptions",

@@ -36,4 +36,8 @@ LIMITS = {
     "messages_chars": 900_000,  # all messages of one text job (spaCy stops at 1,000,000)
     "messages": 20_000,
     "filter_chars": 1024,
+    "callscore_items": 500,  # criteria, and scorecards, per app (Parley's bound)
+    "checklist": 50,  # questions of one call-score criterion
+    "scorecard_criteria": 50,  # criteria of one scorecard
+    "tags": 50,  # tags of one criterion or scorecard
 }

@@ -152,11 +152,12 @@ def _call_score_spec(session: Session, app_id: str, options: JobOptions) -> Call
     scorecard is deleted)."""
     if not options.call_score:
         return None
-    managed: list[str] = []
+    managed: list[str] | None = None
     custom: list[CriterionSpec] = []
     if options.scorecard_id is not None:
         card = session.get(CallScoreScorecard, options.scorecard_id)
         if card is not None and card.app_id == app_id:
+            managed = []
             stored = {
                 c.id: c for c in callscore_store.list_criteria(session=session, app_id=app_id)
             }
@@ -171,7 +172,7 @@ def _call_score_spec(session: Session, app_id: str, options: JobOptions) -> Call
                 elif criterion_id.startswith("Symbl."):
                     managed.append(criterion_id)
     return CallScoreSpec(
-        managed=tuple(managed),
+        managed=None if managed is None else tuple(managed),
         custom=tuple(custom),
         conversation_type=options.conversation_type or "general",
         sales_stage=options.sales_stage,

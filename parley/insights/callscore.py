@@ -63,7 +63,11 @@ MONOLOGUE_WORDS = 120
 #: A sentence starting this much before the other speaker's ended interrupts it.
 INTERRUPT_SECONDS = 0.3
 #: Cosine similarity (all-MiniLM-L6-v2) at which a sentence answers a checklist question.
-CHECKLIST_SIMILARITY = 0.5
+#: Set for precision: a question about a topic ("Was pricing discussed?") meets the
+#: sentence that discusses it at 0.5–0.8, while unrelated questions stay under 0.4 on the
+#: scripted calls; a question about behaviour ("Did they agree on next steps?") rarely
+#: reaches it, which is what the LLM endpoint is for.
+CHECKLIST_SIMILARITY = 0.45
 PRIORITY_WEIGHT = {"high": 3, "medium": 2, "low": 1}
 
 _WORD = re.compile(r"[A-Za-z0-9']+")
@@ -457,7 +461,9 @@ def score(
     count = sum(words(m.text) for m in messages)
     if count < MIN_WORDS:
         return {"status": "insufficient_words", "wordCount": count}
-    managed = spec.managed or default_criteria(spec.conversation_type, spec.sales_stage)
+    managed = spec.managed
+    if managed is None:
+        managed = default_criteria(spec.conversation_type, spec.sales_stage)
     built: list[_Criterion] = []
     for criterion_id in managed:
         if criterion_id == COMMUNICATION:

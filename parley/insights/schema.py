@@ -114,12 +114,13 @@ class CriterionSpec:
 class CallScoreSpec:
     """What a call is scored on (``features.featureList`` holds ``callScore``).
 
-    ``managed`` are the managed criteria ids (``Symbl.*``) to score, in order, and
-    ``custom`` the app's criteria (from a scorecard); ``conversation_type`` and
-    ``sales_stage`` (lower-case) decide whether the sales process is scored by default.
+    ``managed`` are the managed criteria ids (``Symbl.*``) to score, in order (None: the
+    defaults, without a scorecard), and ``custom`` the app's criteria (from a scorecard);
+    ``conversation_type`` and ``sales_stage`` (lower-case) decide whether the sales
+    process is among the defaults.
     """
 
-    managed: tuple[str, ...] = ()
+    managed: tuple[str, ...] | None = None
     custom: tuple[CriterionSpec, ...] = ()
     conversation_type: str = "general"
     sales_stage: str = "general"

@@ -289,8 +289,10 @@ def _scorecard_id(name: str, raw: Raw) -> str:
     return value
 
 
-def _scorecard(name: str, raw: Raw) -> str:
+def _scorecard(name: str, raw: Raw) -> str | None:
     value = json_value(name, raw)
+    if value == {}:
+        return None  # no scorecard: the managed criteria
     if not isinstance(value, dict) or not isinstance(value.get("id"), str | int):
         raise BadRequest(f'"{name}" must be an object with the scorecard\'s "id"')
     return _scorecard_id(f"{name}.id", [str(value["id"])])

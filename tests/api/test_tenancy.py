@@ -30,6 +30,8 @@ UNKNOWN = {
     "entity_id": "9999999999999998",
     "delivery_id": "999999999",
     "group_id": "9999999999999997",
+    "criteria_id": "9999999999999995",
+    "scorecard_id": "9999999999999994",
     # routes Parley does not serve (501 whoever asks): nothing of A's to find
     "connection_id": "00000000-0000-4000-8000-000000000002",
     "metric_id": "9999999999999996",
@@ -70,6 +72,8 @@ def _body(op: Operation, ids: dict[str, str]) -> dict[str, Any]:
         return {"json": [{"op": "replace", "path": "/name", "value": "taken-over"}]}
     if path.startswith("/v1/manage/") and method == "PUT":
         return {"json": {"name": "taken-over", "vocabulary": ["report"]}}
+    if path.endswith("/experiences/url"):
+        return {"json": {"url": "https://example.com/b.mp3"}}
     if method == "PUT" and path == "/v1/conversations/{conversation_id}":
         return {"json": {"metadata": {"owner": "b"}}}
     return {}
@@ -104,7 +108,19 @@ def tenants(api: Api) -> dict[str, Any]:
     group = api.request(
         "POST", "/v1/manage/group", json={"name": "a", "criteria": "conversation.metadata.owner==a"}
     ).json()["group"]
+    criteria = api.request(
+        "POST",
+        "/v1/manage/callscore/criteria",
+        json={"name": "a", "checklist": [{"question": "Was the report sent?"}]},
+    ).json()
+    scorecard = api.request(
+        "POST",
+        "/v1/manage/callscore/scorecards",
+        json={"name": "a", "criteriaList": [criteria["id"]]},
+    ).json()
     ids = {
+        "criteria_id": criteria["id"],
+        "scorecard_id": scorecard["id"],
         "conversation_id": cid,
         "job_id": job_id,
         "member_id": members[0]["id"],
@@ -158,7 +174,13 @@ def test_lists_do_not_show_another_apps_ids(api: Api, tenants: dict[str, Any]) -
     for op in lists:
         response = api.client.get(op.path, headers=b)
         assert response.status_code == 200, op.path
-        assert not any(value in response.text for value in ids.values()), op.path
+        # whole tokens: a short id ("7") is in any port number or count, not a leak
+        shown = [
+            v
+            for v in ids.values()
+            if re.search(rf"(?<![\w-]){re.escape(v)}(?![\w-])", response.text)
+        ]
+        assert not shown, (op.path, shown)
 
 
 def test_deletes_by_query_reach_only_the_callers_own(api: Api, tenants: dict[str, Any]) -> None:
@@ -204,6 +226,10 @@ def test_a_still_has_everything_afterwards(api: Api, tenants: dict[str, Any]) ->
     assert group["criteria"] == "conversation.metadata.owner==a"
     members = api.get(f"/v1/groups/{ids['group_id']}/conversations").json()["conversations"]
     assert ids["conversation_id"] in [c["id"] for c in members]
+    criteria = api.get(f"/v1/manage/callscore/criteria/{ids['criteria_id']}").json()
+    assert criteria["checklist"] == [{"question": "Was the report sent?", "priority": "medium"}]
+    scorecard = api.get(f"/v1/manage/callscore/scorecards/{ids['scorecard_id']}").json()
+    assert scorecard["criteriaList"] == [ids["criteria_id"]]
 
 
 def _with_headers(kwargs: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:

@@ -46,6 +46,7 @@ register(
     router,
     Resource(
         path="/v1/manage/callscore/criteria",
+        param="criteria_id",
         kind="criteria",
         model=wire.CallScoreCriterion,
         body=wire.CriterionBody,
@@ -67,6 +68,7 @@ register(
     router,
     Resource(
         path="/v1/manage/callscore/scorecards",
+        param="scorecard_id",
         kind="scorecard",
         model=wire.Scorecard,
         body=wire.ScorecardBody,
@@ -167,9 +169,10 @@ def insights_details(
     responses=errors(),
     openapi_extra=doc(params=_INCLUDE),
 )
-def insights_list(request: Request) -> dict[str, str]:
+def insights_list(request: Request, app_id: AppId) -> dict[str, str]:
     """The list of conversations: the console's list page (it asks the app's token;
     Parley has no signed link for a whole app)."""
+    del app_id  # a token is required, as for every route
     return {"url": str(request.base_url).rstrip("/") + "/#/conversations"}
 
 

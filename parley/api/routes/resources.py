@@ -11,6 +11,7 @@ not written.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -34,6 +35,9 @@ class Resource:
 
     #: The collection's path, e.g. ``/v1/manage/callscore/criteria``.
     path: str
+    #: The path parameter naming one item (``criteria_id``): one name per resource, so
+    #: the tenancy test can give each resource's ids its own unknown value.
+    param: str
     #: The ``type`` of a delete's answer, and the operation names' suffix.
     kind: str
     model: type[BaseModel]
@@ -60,9 +64,28 @@ def _same_id(body: Any, item_id: str) -> None:
         raise BadRequest('"id" must be the id of the path')
 
 
+def _named(endpoint: Callable[..., Any], param: str) -> Callable[..., Any]:
+    """``endpoint`` with its ``item_id`` parameter published as ``param`` (FastAPI reads
+    the path parameter's name from the signature)."""
+
+    def call(**kwargs: Any) -> Any:
+        kwargs["item_id"] = kwargs.pop(param)
+        return endpoint(**kwargs)
+
+    signature = inspect.signature(endpoint)
+    call.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[
+            p.replace(name=param) if p.name == "item_id" else p
+            for p in signature.parameters.values()
+        ]
+    )
+    call.__doc__ = endpoint.__doc__
+    return call
+
+
 def register(router: APIRouter, resource: Resource) -> None:
     """Add the resource's six routes to ``router``."""
-    one = f"{resource.path}/{{item_id}}"
+    one = f"{resource.path}/{{{resource.param}}}"
 
     def create(body: Body, app_id: AppId, services: ServicesDep) -> dict[str, Any]:
         with services.storage.session() as session:
@@ -130,7 +153,7 @@ def register(router: APIRouter, resource: Resource) -> None:
     )
     router.add_api_route(
         one,
-        get_one,
+        _named(get_one, resource.param),
         methods=["GET"],
         name=f"get_{kind}",
         response_model=resource.model,
@@ -140,7 +163,7 @@ def register(router: APIRouter, resource: Resource) -> None:
     for method, endpoint in (("PUT", put), ("PATCH", patch)):
         router.add_api_route(
             one,
-            endpoint,
+            _named(endpoint, resource.param),
             methods=[method],
             name=f"{method.lower()}_{kind}",
             response_model=resource.model,
@@ -150,7 +173,7 @@ def register(router: APIRouter, resource: Resource) -> None:
         )
     router.add_api_route(
         one,
-        delete,
+        _named(delete, resource.param),
         methods=["DELETE"],
         name=f"delete_{kind}",
         response_model=wire.Deleted,

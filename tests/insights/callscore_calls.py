@@ -171,7 +171,7 @@ def messages(name: str) -> list[dict[str, Any]]:
     at = START
     for line in CALLS[name]:
         speaker, text = line[0], line[1]
-        overlap = line[2] if len(line) == 3 else 0.0  # type: ignore[misc]
+        overlap = line[2] if len(line) == 3 else 0.0
         start = at - timedelta(seconds=0.6 + overlap) if overlap else at
         end = start + timedelta(seconds=0.4 * len(text.split()))
         email = speaker.split()[0].lower() + "@example.com"

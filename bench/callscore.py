@@ -31,19 +31,21 @@ COLUMNS = ("Communication and Engagement", "Question Handling", "Forward Motion"
 def scores() -> dict[str, dict[str, Any]]:
     """Each scripted call's call score, as the API answers it."""
     out = {}
-    with tempfile.TemporaryDirectory(prefix="parley-callscore-") as data:
-        with running_server(Path(data), workers=1) as api:
-            jobs = {}
-            for name in CALLS:
-                body = {"messages": messages(name), "features": {"featureList": ["callScore"]}}
-                response = api.request("POST", "/v1/process/text", json=body)
-                response.raise_for_status()
-                jobs[name] = response.json()
-            for name, job in jobs.items():
-                api.wait(job["jobId"])
-                answer = api.get(f"/v1/conversations/{job['conversationId']}/callscore")
-                answer.raise_for_status()
-                out[name] = answer.json()
+    with (
+        tempfile.TemporaryDirectory(prefix="parley-callscore-") as data,
+        running_server(Path(data), workers=1) as api,
+    ):
+        jobs = {}
+        for name in CALLS:
+            body = {"messages": messages(name), "features": {"featureList": ["callScore"]}}
+            response = api.request("POST", "/v1/process/text", json=body)
+            response.raise_for_status()
+            jobs[name] = response.json()
+        for name, job in jobs.items():
+            api.wait(job["jobId"])
+            answer = api.get(f"/v1/conversations/{job['conversationId']}/callscore")
+            answer.raise_for_status()
+            out[name] = answer.json()
     return out
 
 

@@ -246,6 +246,7 @@ def test_call_summary_links_and_media_url(app: Api) -> None:
     )
     page = app.client.get(details["url"].replace(app.base_url, "") + "/data")
     assert page.status_code == 200 and page.json()["conversation"]["id"] == cid
+    assert page.json()["callScore"] == _ok(app.get(f"/v1/conversations/{cid}/callscore"))
     listed = _ok(app.get("/v1/conversations/experiences/insights/list?includeCallScore=true"))
     assert listed["url"].startswith(app.base_url)
     url = "https://media.example.com/call.mp3"

@@ -272,6 +272,31 @@ class ScorecardBody(Body):
     )
 
 
+class CriterionPatch(Body):
+    """``PATCH …/criteria/{id}``: the fields to change; the rest are kept."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=_NAME)
+    description: str | None = Field(default=None, max_length=LIMITS["string"])
+    tags: list[Annotated[str, Field(min_length=1, max_length=_NAME)]] | None = Field(
+        default=None, max_length=LIMITS["tags"]
+    )
+    checklist: list[ChecklistQuestionBody] | None = Field(
+        default=None, min_length=1, max_length=LIMITS["checklist"]
+    )
+
+
+class ScorecardPatch(Body):
+    """``PATCH …/scorecards/{id}``: the fields to change; the rest are kept."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=_NAME)
+    tags: list[Annotated[str, Field(min_length=1, max_length=_NAME)]] | None = Field(
+        default=None, max_length=LIMITS["tags"]
+    )
+    criteria_list: list[Annotated[str, Field(min_length=1, max_length=64)]] | None = Field(
+        default=None, alias="criteriaList", min_length=1, max_length=LIMITS["scorecard_criteria"]
+    )
+
+
 class ExperienceUrlBody(Body):
     """``PUT …/experiences/url``: the media URL the Insights page plays."""
 

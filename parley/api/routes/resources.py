@@ -42,6 +42,8 @@ class Resource:
     kind: str
     model: type[BaseModel]
     body: type[BaseModel]
+    #: PATCH's body: every field optional.
+    patch_body: type[BaseModel]
     #: ``(session, app_id, body) -> columns``: 400 naming the field on bad input.
     validate: Callable[[Session, str, Any], dict[str, Any]]
     to_json: Callable[[Any], dict[str, Any]]
@@ -160,7 +162,10 @@ def register(router: APIRouter, resource: Resource) -> None:
         responses=errors(404),
         **common,
     )
-    for method, endpoint in (("PUT", put), ("PATCH", patch)):
+    for method, endpoint, body in (
+        ("PUT", put, resource.body),
+        ("PATCH", patch, resource.patch_body),
+    ):
         router.add_api_route(
             one,
             _named(endpoint, resource.param),
@@ -168,7 +173,7 @@ def register(router: APIRouter, resource: Resource) -> None:
             name=f"{method.lower()}_{kind}",
             response_model=resource.model,
             responses=errors(404, 413),
-            openapi_extra=body_doc,
+            openapi_extra=doc(body=body),
             **common,
         )
     router.add_api_route(

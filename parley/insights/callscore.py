@@ -69,6 +69,10 @@ INTERRUPT_SECONDS = 0.3
 #: reaches it, which is what the LLM endpoint is for.
 CHECKLIST_SIMILARITY = 0.45
 PRIORITY_WEIGHT = {"high": 3, "medium": 2, "low": 1}
+#: Most evidence items per criterion, and distinct reasons per feedback text: a long call
+#: stays a readable answer (the counts in the feedback still cover everything).
+MAX_EVIDENCE = 50
+MAX_REASONS = 8
 
 _WORD = re.compile(r"[A-Za-z0-9']+")
 _DEFLECT = re.compile(
@@ -140,15 +144,17 @@ class _Criterion:
     evidence: list[Item] = field(default_factory=list)
 
     def earned(self, reason: str, message_ids: Sequence[str] = ()) -> None:
+        reason = reason[:1].upper() + reason[1:]
         self.positive.append(reason)
-        if message_ids:
+        if message_ids and len(self.evidence) < MAX_EVIDENCE:
             self.evidence.append(
                 {"effect": "positive", "reason": reason, "messageIds": list(message_ids)}
             )
 
     def cost(self, reason: str, message_ids: Sequence[str] = ()) -> None:
+        reason = reason[:1].upper() + reason[1:]
         self.negative.append(reason)
-        if message_ids:
+        if message_ids and len(self.evidence) < MAX_EVIDENCE:
             self.evidence.append(
                 {"effect": "negative", "reason": reason, "messageIds": list(message_ids)}
             )
@@ -173,11 +179,14 @@ class _Criterion:
 
 
 def _joined(reasons: Sequence[str]) -> str:
-    """Reasons in order, a repeated one once with its count ("... (3 times)")."""
+    """Reasons in order, a repeated one once with its count ("... (3 times)"), at most
+    ``MAX_REASONS`` of them (a long call's feedback stays readable)."""
     counts: dict[str, int] = {}
     for reason in reasons:
         counts[reason] = counts.get(reason, 0) + 1
-    return "; ".join(r if n == 1 else f"{r} ({n} times)" for r, n in counts.items())
+    shown = [r if n == 1 else f"{r} ({n} times)" for r, n in counts.items()]
+    more = len(shown) - MAX_REASONS
+    return "; ".join(shown[:MAX_REASONS]) + (f"; and {more} more" if more > 0 else "")
 
 
 @dataclass(frozen=True)
@@ -196,7 +205,7 @@ def _speaker(message: Message) -> str:
 
 
 def _name(message: Message) -> str:
-    return message.member.name if message.member is not None else "An unknown speaker"
+    return message.member.name if message.member is not None else "an unknown speaker"
 
 
 def _turns(messages: Sequence[Message]) -> list[_Turn]:

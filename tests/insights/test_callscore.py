@@ -152,3 +152,17 @@ def test_llm_garbage_falls_back_to_the_sentence_model(llm_server: str) -> None:
     assert len(FakeLlm.requests) == 1
     assert [c["id"] for c in result["criteria"]] == ["42"]
     assert result["criteria"][0]["score"] == result["score"] == 75
+
+
+def test_a_long_call_keeps_its_evidence_and_feedback_bounded() -> None:
+    lines = []
+    for i in range(120):
+        lines.append(("Ann", f"Question number {i}, what do you think about option {i}?"))
+        lines.append(("Bob", "Hmm."))
+    call = make_messages(*lines)
+    asked = [{"messageIds": [m.id]} for m in call[::2]]
+    spec = CallScoreSpec(managed=("Symbl.Question_Handling",))
+    (handling,) = score(call, spec, questions=asked)["criteria"]
+    assert handling["score"] == 15  # nothing answered: only the asking counts
+    assert len(handling["evidence"]) == 50
+    assert handling["feedback"]["negative"]["summary"].endswith("more.")

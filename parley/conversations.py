@@ -29,7 +29,10 @@ from sqlalchemy.orm import Session
 from parley import ids
 from parley.errors import NotFound
 from parley.insights import (
+    CallScoreSpec,
+    ChecklistQuestion,
     ConversationInsights,
+    CriterionSpec,
     CustomEntity,
     EntitySpec,
     InsightOptions,
@@ -46,10 +49,11 @@ from parley.insights.context import parse
 from parley.insights.pool import InsightPool
 from parley.options import JobOptions
 from parley.storage import Storage
+from parley.storage import callscore as callscore_store
 from parley.storage import conversations as store
 from parley.storage import entities as entities_store
 from parley.storage import jobs as jobs_store
-from parley.storage.models import Conversation, Member, Tracker
+from parley.storage.models import CallScoreScorecard, Conversation, Member, Tracker
 from parley.storage.models import Message as MessageRow
 
 __all__ = [
@@ -80,6 +84,9 @@ INSIGHT_KINDS = (
     "trackers",
     "summary",
 )
+#: Every kind ``apply`` stores by default: the call score too (an empty row when the job
+#: did not ask for one).
+STORED_KINDS = (*INSIGHT_KINDS, "callscore")
 
 
 @dataclass(frozen=True)
@@ -142,6 +149,40 @@ def _entity_specs(session: Session, app_id: str) -> tuple[EntitySpec, ...]:
     )
 
 
+def _call_score_spec(session: Session, app_id: str, options: JobOptions) -> CallScoreSpec | None:
+    """What the call is scored on: the scorecard's criteria (managed ids and the app's
+    custom criteria, read now), or the managed defaults without a scorecard (or once the
+    scorecard is deleted)."""
+    if not options.call_score:
+        return None
+    managed: list[str] | None = None
+    custom: list[CriterionSpec] = []
+    if options.scorecard_id is not None:
+        card = session.get(CallScoreScorecard, options.scorecard_id)
+        if card is not None and card.app_id == app_id:
+            managed = []
+            stored = {
+                c.id: c for c in callscore_store.list_criteria(session=session, app_id=app_id)
+            }
+            for criterion_id in card.criteria_list:
+                if criterion_id in stored:
+                    row = stored[criterion_id]
+                    checklist = tuple(
+                        ChecklistQuestion(q["question"], q.get("priority", "medium"))
+                        for q in row.checklist
+                    )
+                    custom.append(CriterionSpec(row.id, row.name, checklist, row.description))
+                elif criterion_id.startswith("Symbl."):
+                    managed.append(criterion_id)
+    return CallScoreSpec(
+        managed=None if managed is None else tuple(managed),
+        custom=tuple(custom),
+        conversation_type=options.conversation_type or "general",
+        sales_stage=options.sales_stage,
+        prospect_name=options.prospect_name,
+    )
+
+
 def _insight_member(member: Member) -> InsightMember:
     return InsightMember(id=member.id, name=member.name, email=member.email)
 
@@ -187,6 +228,7 @@ def gather(
         timezone_offset_minutes=options.timezone_offset,
         llm=insight.llm,
         sentence_model=insight.sentence_model,
+        call_score=_call_score_spec(session, conversation.app_id, options),
     )
     return InsightInput(conversation.id, messages, insight_options, version)
 
@@ -220,7 +262,7 @@ def apply(
     session: Session,
     conversation_id: str,
     result: ConversationInsights,
-    kinds: Sequence[str] = INSIGHT_KINDS,
+    kinds: Sequence[str] = STORED_KINDS,
     entities_version: int | None = None,
 ) -> None:
     """Store computed insights: message phrases and sentiment, and one row per kind.

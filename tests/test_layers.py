@@ -31,6 +31,7 @@ FLOORS = {
     "conversations": 2,
     "groups": 2,
     "bookmarks": 2,  # a conversation's bookmarks (conversations, user_settings beside)
+    "callscore": 2,  # call-score criteria, scorecards and a conversation's score
     "auth": 2,
     "user_settings": 2,  # an app's settings (storage below), read by api and services
     "health": 2,

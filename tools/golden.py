@@ -1214,6 +1214,114 @@ def errors(s: Session) -> None:
     )
 
 
+def call_score(s: Session) -> None:
+    """Call-score criteria and scorecards, and a scripted call scored on a scorecard (after
+    ``ops``: its conversation is in no earlier list or count)."""
+    from tests.insights.callscore_calls import messages
+
+    call = s.rec.call
+    base = "/v1/manage/callscore"
+    criterion = {
+        "name": "Integration",
+        "tags": ["support"],
+        "checklist": [
+            {"question": "Was the help desk integration discussed?", "priority": "high"},
+            {"question": "Was the weather in Paris discussed?", "priority": "low"},
+        ],
+    }
+    made = call("callscore", "criteria-create", "POST", f"{base}/criteria", json=criterion)
+    crid = made.json()["id"]
+    s.rec.norm.name(crid, "<criteria:integration>")
+    call("callscore", "criteria", "GET", f"{base}/criteria", expect=200)
+    call("callscore", "criteria-get", "GET", f"{base}/criteria/{crid}", expect=200)
+    managed = "Symbl.Forward_Motion"
+    call("callscore", "criteria-get--managed", "GET", f"{base}/criteria/{managed}", expect=200)
+    call("callscore", "criteria-put", "PUT", f"{base}/criteria/{crid}", json=criterion)
+    call(
+        "callscore",
+        "criteria-patch",
+        "PATCH",
+        f"{base}/criteria/{crid}",
+        json={"description": "The integration questions"},
+        expect=200,
+    )
+    call(
+        "callscore",
+        "criteria-put--managed",
+        "PUT",
+        f"{base}/criteria/{managed}",
+        json=criterion,
+        expect=400,
+    )
+    card = {"name": "Support calls", "criteriaList": [managed, crid]}
+    made = call("callscore", "scorecard-create", "POST", f"{base}/scorecards", json=card)
+    scid = made.json()["id"]
+    s.rec.norm.name(scid, "<scorecard:support>")
+    call("callscore", "scorecards", "GET", f"{base}/scorecards", expect=200)
+    call("callscore", "scorecard-get", "GET", f"{base}/scorecards/{scid}", expect=200)
+    call("callscore", "scorecard-put", "PUT", f"{base}/scorecards/{scid}", json=card, expect=200)
+    call(
+        "callscore",
+        "scorecard-patch",
+        "PATCH",
+        f"{base}/scorecards/{scid}",
+        json={"tags": ["support"]},
+        expect=200,
+    )
+    call(
+        "callscore",
+        "scorecard-create--unknown-criteria",
+        "POST",
+        f"{base}/scorecards",
+        json=card | {"criteriaList": ["1234567890123456"]},
+        expect=400,
+    )
+    body = {
+        "messages": messages("next_steps"),
+        "features": {"featureList": ["insights", "callScore"]},
+        "conversationType": "sales",
+        "metadata": {"salesStage": "qualification", "prospectName": "Sam Patel"},
+        "scorecardId": scid,
+    }
+    response = call("f-callscore", "submit", "POST", "/v1/process/text", json=body, expect=201)
+    cid = s.submitted("f-callscore", response)
+    conv = f"/v1/conversations/{cid}"
+    call("f-callscore", "callscore", "GET", f"{conv}/callscore", expect=200)
+    call("f-callscore", "callscore-status", "GET", f"{conv}/callscore/status", expect=200)
+    call("f-callscore", "lm-insights-status", "GET", f"{conv}/lm-insights/status", expect=200)
+    details = call(
+        "f-callscore",
+        "insights-details",
+        "GET",
+        f"/v1/conversations/experiences/insights/details/{cid}",
+        params={"includeCallScore": "true"},
+        expect=200,
+    )
+    token = details.json()["url"].rstrip("/").rsplit("/", 1)[1]
+    s.rec.norm.name(token, "<experience:callscore>")
+    call(
+        "f-callscore",
+        "insights-list",
+        "GET",
+        "/v1/conversations/experiences/insights/list",
+        params={"includeCallScore": "true"},
+        expect=200,
+    )
+    call(
+        "f-callscore",
+        "experience-url-put",
+        "PUT",
+        f"{conv}/experiences/url",
+        json={"url": "https://media.example.com/call.mp3"},
+        expect=200,
+    )
+    used = f"{base}/criteria/{crid}"
+    call("callscore", "criteria-delete--used", "DELETE", used, expect=409)
+    call("callscore", "scorecard-delete", "DELETE", f"{base}/scorecards/{scid}", expect=200)
+    call("callscore", "criteria-delete", "DELETE", used, expect=200)
+    call("callscore", "criteria-get--deleted", "GET", used, expect=404)
+
+
 def ops(s: Session) -> None:
     call = s.rec.call
     call(
@@ -1382,6 +1490,7 @@ def record(out: Path, *, text_only: bool = False, testdata: Path | None = None) 
         user_settings(session)
         not_served(session)
         ops(session)
+        call_score(session)
         tokens(session)
         covered = {entry["route"] for entry in rec.index}
         routes = all_routes(app)

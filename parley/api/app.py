@@ -15,6 +15,7 @@ from parley.api.params import install as install_edge_checks
 from parley.api.routes import (
     auth,
     bookmarks,
+    callscore,
     console,
     conversations,
     entities,
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         auth,
         process,
         jobs,
+        callscore,  # before conversations: /v1/conversations/experiences/... is not an id
         conversations,
         insights,
         manage,

@@ -478,9 +478,11 @@ async function loadConversation(id) {
   const [bookmarks, settings] = await Promise.all([
     get("/bookmarks").catch(() => ({ bookmarks: [] })), call("/v1/manage/settings").catch(() => ({})),
   ]);
+  // 404: no call score was asked for (no panel); 400: too few words (the panel says so)
+  const callScore = await get("/callscore").catch((e) => (e.status === 400 ? { error: e.message } : null));
   const token = encodeURIComponent(session.token);
   return {
-    conversation, members: members.members, messages: messages.messages, summary: summary.summary,
+    conversation, members: members.members, messages: messages.messages, summary: summary.summary, callScore,
     bookmarks: bookmarks.bookmarks, bookmarkDuration: defaultDuration(settings),
     actionItems: actions.actionItems, questions: questions.questions, followUps: followUps.followUps,
     topics: topics.topics, entities: entities.entities, trackers, analytics,
@@ -715,6 +717,7 @@ function renderConversation(data, options) {
   const refOf = (item) => (item.messageIds && item.messageIds[0]) || (item.messageRefs && item.messageRefs[0] && item.messageRefs[0].id);
   section("Summary", "summary", data.summary.length ? [h("ul", {}, data.summary.map((s) => h("li", {}, s.text, jump(refOf(s), "Summary point"))))] : [], "No summary yet.");
   if (options.bookmarks) panel.append(bookmarkPanel(data, options.bookmarks, { player, duration, sentenceEls }));
+  if (data.callScore) section("Call score", "call-score", callScorePanel(data.callScore, jump), "");
   section("Talk time and pace", "talk", chart(data.analytics, data.members, colour), "");
   const insightList = (items, extra) => items.length ? [h("ul", {}, items.map((item) => h("li", {}, item.text, extra ? extra(item) : null, jump(refOf(item), item.type))))] : [];
   const person = (p) => (p && p.name ? p.name : null);
@@ -848,6 +851,23 @@ function bookmarkPanel(data, api, { player, duration, sentenceEls }) {
   h("p", { class: "hint" }, `${clock(data.bookmarkDuration)} from the player's position (the app's default length).`));
   draw();
   return h("section", { id: "bookmarks", "aria-labelledby": "bookmarks-h" }, h("h2", { id: "bookmarks-h" }, "Bookmarks"), list, form);
+// The call score: each criterion's score, its feedback, and the evidence behind it (the
+// messages that earned or cost points), each a button that plays from that sentence.
+function callScorePanel(result, jump) {
+  if (result.error) return [h("p", { class: "muted" }, result.error)];
+  const meter = (value, label) => h("meter", { min: 0, max: 100, low: 50, high: 75, optimum: 100, value, "aria-label": label });
+  return [
+    h("p", { class: "score" }, h("strong", {}, `${result.score}`), " / 100 ", meter(result.score, "Call score")),
+    h("p", {}, result.summary),
+    ...result.criteria.map((c) => h("details", { class: "criterion" },
+      h("summary", {}, `${c.name}: `, h("strong", {}, String(c.score)), " ", meter(c.score, c.name)),
+      h("p", {}, c.summary),
+      h("p", { class: "good" }, h("span", { class: "muted" }, "Went well: "), c.feedback.positive.summary),
+      h("p", { class: "bad" }, h("span", { class: "muted" }, "To improve: "), c.feedback.negative.summary),
+      (c.evidence || []).length ? h("ul", { class: "evidence", "aria-label": `Evidence for ${c.name}` }, c.evidence.map((e) => h("li", { class: e.effect },
+        h("span", { "aria-label": e.effect === "positive" ? "earned points" : "cost points" }, e.effect === "positive" ? "+ " : "− "),
+        e.reason, " ", e.messageIds.map((id) => jump(id, e.reason))))) : null)),
+  ];
 }
 
 function chart(analytics, members, colour) {

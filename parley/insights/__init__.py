@@ -11,7 +11,10 @@ from __future__ import annotations
 from parley.insights.compute import compute_insights, summarize_windows, warm
 from parley.insights.people import person_json
 from parley.insights.schema import (
+    CallScoreSpec,
+    ChecklistQuestion,
     ConversationInsights,
+    CriterionSpec,
     CustomEntity,
     EntitySpec,
     InsightOptions,
@@ -24,7 +27,10 @@ from parley.insights.schema import (
 )
 
 __all__ = [
+    "CallScoreSpec",
+    "ChecklistQuestion",
     "ConversationInsights",
+    "CriterionSpec",
     "CustomEntity",
     "EntitySpec",
     "InsightOptions",

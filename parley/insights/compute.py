@@ -16,6 +16,7 @@ from pathlib import Path
 
 from parley.insights import (
     action_items,
+    callscore,
     custom_entities,
     embeddings,
     entities,
@@ -60,6 +61,8 @@ def compute_insights(messages: Sequence[Message], options: InsightOptions) -> Co
     messages = [m for m in messages if m.text and m.text.strip()]
     result.sentiments = sentiment.detect(messages)
     if not messages:
+        if options.call_score is not None:
+            result.callscore = [callscore.score(messages, options.call_score)]
         return result
     ctx = Context.build(messages, options, result.sentiments)
     result.redaction = {
@@ -90,6 +93,18 @@ def compute_insights(messages: Sequence[Message], options: InsightOptions) -> Co
     if options.enable_summary:
         actions = result.action_items + result.follow_ups
         result.summary = list(make_unique(summary.detect(ctx, all_topics, actions)))
+    if options.call_score is not None:
+        result.callscore = [
+            callscore.score(
+                messages,
+                options.call_score,
+                questions=result.questions,
+                action_items=result.action_items,
+                follow_ups=result.follow_ups,
+                sentence_model=options.sentence_model,
+                llm_settings=options.llm,
+            )
+        ]
     log.debug("insights for %d messages in %.2fs", len(messages), time.perf_counter() - started)
     return result
 

@@ -16,7 +16,7 @@ from parley.insights.people import person_json
 from parley.insights.schema import Item, LlmSettings, Member
 from parley.insights.stable_ids import insight_id
 
-__all__ = ["action_items", "chat", "completions_url", "summary"]
+__all__ = ["action_items", "chat", "completions_url", "parse_json", "summary"]
 
 log = logging.getLogger("parley.insights.llm")
 
@@ -51,7 +51,7 @@ def chat(settings: LlmSettings, system: str, user: str) -> str:
     return str(response.json()["choices"][0]["message"]["content"])
 
 
-def _parse_json(reply: str) -> dict[str, Any]:
+def parse_json(reply: str) -> dict[str, Any]:
     """The JSON object in a reply, tolerating code fences and surrounding prose.
 
     From the first ``{`` to the last ``}``: found with two scans, not a regex search,
@@ -108,7 +108,7 @@ def action_items(ctx: Context) -> tuple[list[Item], list[Item]] | None:
         for start in range(0, len(ctx.messages), MAX_LINES_PER_CALL):
             stop = min(len(ctx.messages), start + MAX_LINES_PER_CALL)
             system = _ACTION_PROMPT.replace("{today}", today.isoformat() if today else "unknown")
-            data = _parse_json(chat(settings, system, _transcript(ctx, start, stop)))
+            data = parse_json(chat(settings, system, _transcript(ctx, start, stop)))
             for raw in data.get("items", []):
                 index = int(raw["message"])
                 if not start <= index < stop:
@@ -168,7 +168,7 @@ def summary(ctx: Context) -> list[Item] | None:
     try:
         for start in range(0, len(ctx.messages), MAX_LINES_PER_CALL):
             stop = min(len(ctx.messages), start + MAX_LINES_PER_CALL)
-            data = _parse_json(chat(settings, _SUMMARY_PROMPT, _transcript(ctx, start, stop)))
+            data = parse_json(chat(settings, _SUMMARY_PROMPT, _transcript(ctx, start, stop)))
             for raw in data.get("summary", []):
                 refs = [int(i) for i in raw.get("messages", []) if start <= int(i) < stop]
                 text = str(raw["text"]).strip()

@@ -15,7 +15,10 @@ from pathlib import Path
 from typing import Any, TypeAlias
 
 __all__ = [
+    "CallScoreSpec",
+    "ChecklistQuestion",
     "ConversationInsights",
+    "CriterionSpec",
     "CustomEntity",
     "EntitySpec",
     "InsightOptions",
@@ -96,6 +99,42 @@ class LlmSettings:
 
 
 @dataclass(frozen=True)
+class ChecklistQuestion:
+    """One question of a custom call-score criterion; ``priority`` weighs it (high 3,
+    medium 2, low 1)."""
+
+    question: str
+    priority: str = "medium"
+
+
+@dataclass(frozen=True)
+class CriterionSpec:
+    """A custom call-score criterion stored through the Management API."""
+
+    id: str
+    name: str
+    checklist: tuple[ChecklistQuestion, ...]
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class CallScoreSpec:
+    """What a call is scored on (``features.featureList`` holds ``callScore``).
+
+    ``managed`` are the managed criteria ids (``Symbl.*``) to score, in order (None: the
+    defaults, without a scorecard), and ``custom`` the app's criteria (from a scorecard);
+    ``conversation_type`` and ``sales_stage`` (lower-case) decide whether the sales
+    process is among the defaults.
+    """
+
+    managed: tuple[str, ...] | None = None
+    custom: tuple[CriterionSpec, ...] = ()
+    conversation_type: str = "general"
+    sales_stage: str = "general"
+    prospect_name: str | None = None
+
+
+@dataclass(frozen=True)
 class InsightOptions:
     """Job options that change what the insight stage produces.
 
@@ -115,6 +154,7 @@ class InsightOptions:
             all-MiniLM-L6-v2.
         entity_specs: the app's stored custom entities, detected with the built-in ones
             (``detectEntities``).
+        call_score: when set, the call is scored (``callscore``) on these criteria.
     """
 
     confidence_threshold: float = 0.5
@@ -128,6 +168,7 @@ class InsightOptions:
     timezone_offset_minutes: int = 0
     llm: LlmSettings | None = None
     sentence_model: Path | None = None
+    call_score: CallScoreSpec | None = None
 
 
 @dataclass
@@ -145,6 +186,8 @@ class ConversationInsights:
     entities: list[Item] = field(default_factory=list)
     trackers: list[Item] = field(default_factory=list)
     summary: list[Item] = field(default_factory=list)
+    #: The call score (``callscore.score``) as one item, or none when not asked for.
+    callscore: list[Item] = field(default_factory=list)
     phrases: dict[str, list[Item]] = field(default_factory=dict)
     sentiments: dict[str, Item] = field(default_factory=dict)
     #: Per message id, what ``?redact=true`` masks from (``redaction.candidates``), found

@@ -11,18 +11,29 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from parley import ids
-from parley.errors import TooManyJobs
+from parley.errors import BadRequest, NotFound, TooManyJobs
 from parley.jobs.queue import JobQueue
 from parley.jobs.webhook import WebhookDispatcher, status_event
 from parley.options.job import JobOptions
 from parley.storage import Storage
+from parley.storage import callscore as callscore_store
 from parley.storage import conversations as store
 from parley.storage import jobs as jobs_store
 from parley.storage.audio import Staged
 from parley.storage.models import JobStatus
 
 __all__ = ["Submission", "Submitter"]
+
+
+def _check_scorecard(session: Session, app_id: str, scorecard_id: str) -> None:
+    """A call score names a scorecard of the app's (400 naming the option otherwise)."""
+    try:
+        callscore_store.get_scorecard(session=session, app_id=app_id, scorecard_id=scorecard_id)
+    except NotFound:
+        raise BadRequest(f'"scorecardId": scorecard {scorecard_id} does not exist') from None
 
 
 @dataclass(frozen=True)
@@ -82,6 +93,8 @@ class Submitter:
         key: str | None = None
         try:
             with self.storage.session() as session:
+                if options.call_score and options.scorecard_id is not None:
+                    _check_scorecard(session, app_id, options.scorecard_id)
                 if conversation_id is None:
                     conversation = store.create_conversation(
                         session=session, app_id=app_id, name=options.name

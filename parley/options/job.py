@@ -89,11 +89,30 @@ class JobOptions:
     enable_summary: bool = False
     timezone_offset: int = 0
     metadata: dict[str, Any] = field(default_factory=dict)
-    # Accepted for compatibility (go-sdk sends them; call score is out of scope):
+    # Accepted for compatibility (go-sdk sends them):
     parent_refs: bool = False
     sentiment: bool = False
+    #: ``featureList`` holds ``callScore`` to score the call (``call_score`` below).
     features: dict[str, Any] = field(default_factory=dict)
+    #: Call score: ``sales`` or ``general``; with ``metadata.salesStage`` it decides
+    #: whether the sales process is scored.
     conversation_type: str | None = None
+    #: Call score: the scorecard to score on (``scorecardId`` or ``scorecard.id``).
+    scorecard_id: str | None = None
+
+    @property
+    def call_score(self) -> bool:
+        """Whether the call is to be scored (``features.featureList`` has ``callScore``)."""
+        return "callScore" in (self.features.get("featureList") or [])
+
+    @property
+    def sales_stage(self) -> str:
+        return str(self.metadata.get("salesStage") or "general").lower()
+
+    @property
+    def prospect_name(self) -> str | None:
+        value = self.metadata.get("prospectName")
+        return value if isinstance(value, str) else None
 
     @property
     def language(self) -> str | None:
@@ -251,6 +270,49 @@ def _features(name: str, raw: Raw) -> dict[str, Any]:
     return value
 
 
+#: ``metadata.salesStage`` values (Symbl documents them lower-case).
+SALES_STAGES = ("qualification", "discovery", "demo", "negotiation", "general")
+CONVERSATION_TYPES = ("sales", "general")
+
+
+def _conversation_type(name: str, raw: Raw) -> str:
+    value = string(name, raw).strip().lower()
+    if value not in CONVERSATION_TYPES:
+        raise BadRequest(f'"{name}" must be one of {", ".join(CONVERSATION_TYPES)}')
+    return value
+
+
+def _scorecard_id(name: str, raw: Raw) -> str:
+    value = string(name, raw, 64).strip()
+    if not value:
+        raise BadRequest(f'"{name}" must be a non-empty string')
+    return value
+
+
+def _scorecard(name: str, raw: Raw) -> str | None:
+    value = json_value(name, raw)
+    if value == {}:
+        return None  # no scorecard: the managed criteria
+    if not isinstance(value, dict) or not isinstance(value.get("id"), str | int):
+        raise BadRequest(f'"{name}" must be an object with the scorecard\'s "id"')
+    return _scorecard_id(f"{name}.id", [str(value["id"])])
+
+
+def _check_call_score(values: dict[str, Any]) -> None:
+    """``metadata.salesStage`` must be one of Symbl's stages when the call is scored."""
+    features = values.get("features") or {}
+    if "callScore" not in (features.get("featureList") or []):
+        return
+    stage = (values.get("metadata") or {}).get("salesStage")
+    if stage is not None and (not isinstance(stage, str) or stage.lower() not in SALES_STAGES):
+        raise BadRequest(f'"metadata.salesStage" must be one of {", ".join(SALES_STAGES)}')
+    prospect = (values.get("metadata") or {}).get("prospectName")
+    if prospect is not None and (not isinstance(prospect, str) or len(prospect) > LIMITS["name"]):
+        raise BadRequest(
+            f'"metadata.prospectName" must be a string of at most {LIMITS["name"]} characters'
+        )
+
+
 # -- the table -----------------------------------------------------------------------
 
 
@@ -369,7 +431,13 @@ OPTIONS: dict[str, Option] = {
         },
     ),
     "conversationType": Option(
-        "conversation_type", string, {"type": "string", "maxLength": LIMITS["string"]}
+        "conversation_type", _conversation_type, {"type": "string", "enum": ["sales", "general"]}
+    ),
+    "scorecardId": Option("scorecard_id", _scorecard_id, {"type": "string", "maxLength": 64}),
+    "scorecard": Option(
+        "scorecard_id",
+        _scorecard,
+        {"type": "object", "properties": {"id": {"type": "string", "maxLength": 64}}},
     ),
 }
 
@@ -398,6 +466,7 @@ def parse_options(*sources: Mapping[str, Raw]) -> JobOptions:
     for key, raw in merged.items():
         option = OPTIONS[key]
         values[option.attr] = option.parse(key, raw)
+    _check_call_score(values)
     if values.get("diarization") and values.get("per_channel"):
         values["per_channel"] = False  # Symbl's FAQ: diarization wins
     return JobOptions(**values)

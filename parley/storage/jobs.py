@@ -27,6 +27,7 @@ __all__ = [
     "finish",
     "get_job",
     "heartbeat",
+    "latest_in_conversation",
     "list_jobs",
     "reap",
     "release",
@@ -80,6 +81,12 @@ def count_active(*, session: Session, app_id: str) -> int:
         session.scalar(select(func.count()).where(Job.app_id == app_id, Job.status.in_(ACTIVE)))
         or 0
     )
+
+
+def latest_in_conversation(*, session: Session, conversation_id: str) -> Job | None:
+    """The conversation's last submitted job (highest ``seq``), if it has one."""
+    query = select(Job).where(Job.conversation_id == conversation_id).order_by(Job.seq.desc())
+    return session.scalars(query.limit(1)).first()
 
 
 def active_in_conversation(*, session: Session, conversation_id: str) -> bool:

@@ -343,3 +343,34 @@ class AppSettings(Base):
     app_id: Mapped[str] = mapped_column(ForeignKey("apps.id"), primary_key=True)
     settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class CallScoreCriterion(Base):
+    """A custom call-score criterion (``/v1/manage/callscore/criteria``): checklist
+    questions, each with a priority, judged against a conversation's transcript."""
+
+    __tablename__ = "callscore_criteria"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    app_id: Mapped[str] = mapped_column(ForeignKey("apps.id"), index=True)
+    name: Mapped[str] = mapped_column(String(255))
+    description: Mapped[str | None] = mapped_column(Text)
+    tags: Mapped[list[Any]] = mapped_column(default=list)
+    #: ``[{"question", "priority"}]``
+    checklist: Mapped[list[Any]] = mapped_column(default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class CallScoreScorecard(Base):
+    """A scorecard: the criteria (managed ``Symbl.*`` ids or custom ids) a call is scored on."""
+
+    __tablename__ = "callscore_scorecards"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    app_id: Mapped[str] = mapped_column(ForeignKey("apps.id"), index=True)
+    name: Mapped[str] = mapped_column(String(255))
+    tags: Mapped[list[Any]] = mapped_column(default=list)
+    criteria_list: Mapped[list[Any]] = mapped_column(default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -32,6 +32,8 @@ UNKNOWN = {
     "delivery_id": "999999999",
     "group_id": "9999999999999997",
     "bookmark_id": "9999999999999995",
+    "criteria_id": "9999999999999993",
+    "scorecard_id": "9999999999999994",
     # routes Parley does not serve (501 whoever asks): nothing of A's to find
     "connection_id": "00000000-0000-4000-8000-000000000002",
     "metric_id": "9999999999999996",
@@ -76,6 +78,8 @@ def _body(op: Operation, ids: dict[str, str]) -> dict[str, Any]:
         return {"json": [{"op": "replace", "path": "/name", "value": "taken-over"}]}
     if path.startswith("/v1/manage/") and method == "PUT":
         return {"json": {"name": "taken-over", "vocabulary": ["report"]}}
+    if path.endswith("/experiences/url"):
+        return {"json": {"url": "https://example.com/b.mp3"}}
     if method == "PUT" and path == "/v1/conversations/{conversation_id}":
         return {"json": {"metadata": {"owner": "b"}}}
     return {}
@@ -116,7 +120,19 @@ def tenants(api: Api) -> dict[str, Any]:
         f"/v1/conversations/{cid}/bookmarks",
         json={**BOOKMARK, "messageRefs": [{"id": message["id"]}]},
     ).json()
+    criteria = api.request(
+        "POST",
+        "/v1/manage/callscore/criteria",
+        json={"name": "a", "checklist": [{"question": "Was the report sent?"}]},
+    ).json()
+    scorecard = api.request(
+        "POST",
+        "/v1/manage/callscore/scorecards",
+        json={"name": "a", "criteriaList": [criteria["id"]]},
+    ).json()
     ids = {
+        "criteria_id": criteria["id"],
+        "scorecard_id": scorecard["id"],
         "conversation_id": cid,
         "job_id": job_id,
         "member_id": members[0]["id"],
@@ -172,7 +188,13 @@ def test_lists_do_not_show_another_apps_ids(api: Api, tenants: dict[str, Any]) -
     for op in lists:
         response = api.client.get(op.path, headers=b)
         assert response.status_code == 200, op.path
-        assert not any(value in response.text for value in ids.values()), op.path
+        # whole tokens: a short id ("7") is in any port number or count, not a leak
+        shown = [
+            v
+            for v in ids.values()
+            if re.search(rf"(?<![\w-]){re.escape(v)}(?![\w-])", response.text)
+        ]
+        assert not shown, (op.path, shown)
 
 
 def test_deletes_by_query_reach_only_the_callers_own(api: Api, tenants: dict[str, Any]) -> None:
@@ -221,6 +243,10 @@ def test_a_still_has_everything_afterwards(api: Api, tenants: dict[str, Any]) ->
     bookmark = api.get(f"/v1/conversations/{ids['conversation_id']}/bookmarks/{ids['bookmark_id']}")
     assert bookmark.json()["label"] == "a"
     assert bookmark.json()["messageRefs"] == [{"id": ids["message_id"]}]
+    criteria = api.get(f"/v1/manage/callscore/criteria/{ids['criteria_id']}").json()
+    assert criteria["checklist"] == [{"question": "Was the report sent?", "priority": "medium"}]
+    scorecard = api.get(f"/v1/manage/callscore/scorecards/{ids['scorecard_id']}").json()
+    assert scorecard["criteriaList"] == [ids["criteria_id"]]
 
 
 def _with_headers(kwargs: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:

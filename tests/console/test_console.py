@@ -381,3 +381,36 @@ def test_unknown_console_file_is_a_json_404(api: Api) -> None:
     assert response.status_code == 404
     assert set(response.json()) == {"message"}
     assert api.client.get("/console/missing.js").json() == {"message": "No such console file."}
+
+
+def test_call_score_panel_shows_criteria_feedback_and_jumps_to_evidence(
+    api: Api, browser: Any, axe_source: str, artefacts: Path
+) -> None:
+    from tests.insights.callscore_calls import messages
+
+    body = {"messages": messages("next_steps"), "features": {"featureList": ["callScore"]}}
+    submitted = api.request("POST", "/v1/process/text", json=body).json()
+    assert api.wait(submitted["jobId"])["status"] == "completed"
+    cid = submitted["conversationId"]
+    score = api.get(f"/v1/conversations/{cid}/callscore").json()
+    page = browser.new_context(viewport=WIDE).new_page()
+    page.goto(api.base_url + "/#/signin")
+    _sign_in(page)
+    page.goto(f"{api.base_url}/#/c/{cid}")
+    page.wait_for_selector("body[data-ready=true]")
+    panel = page.locator("#call-score")
+    assert f"{score['score']} / 100" in panel.inner_text()
+    names = panel.locator("details.criterion summary").all_inner_texts()
+    assert [n.split(":")[0] for n in names] == [c["name"] for c in score["criteria"]]
+    forward = panel.locator("details.criterion").nth(2)
+    forward.locator("summary").click()
+    assert score["criteria"][2]["feedback"]["positive"]["summary"] in forward.inner_text()
+    evidence = score["criteria"][2]["evidence"][0]["messageIds"][0]
+    forward.locator(".evidence li button").first.click()
+    page.wait_for_function(  # the evidence's sentence has the focus: it was jumped to
+        "id => (document.activeElement.closest('.sentence') || {}).id === 'm-' + id",
+        arg=evidence,
+    )
+    assert _axe(page, axe_source) == []
+    _shoot(page, artefacts, "13-call-score")
+    page.context.close()

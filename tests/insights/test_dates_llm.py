@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Iterator
 from datetime import date
-from http.server import BaseHTTPRequestHandler, HTTPServer
-from typing import ClassVar
 
 import pytest
 
 from parley.insights import InsightOptions, LlmSettings, compute_insights
 from parley.insights.dates import due_by_iso, find_dates
 
-from .conftest import MONDAY, make_messages
+from .conftest import MONDAY, FakeLlm, make_messages
 
 TODAY = date(2024, 3, 11)  # Monday
 
@@ -47,42 +43,8 @@ MEETING = make_messages(
 )
 
 
-class _Handler(BaseHTTPRequestHandler):
-    replies: ClassVar[list[str]] = []
-    requests: ClassVar[list[dict]] = []
-
-    def do_POST(self) -> None:
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        type(self).requests.append(
-            {"path": self.path, "body": body, "auth": self.headers.get("Authorization")}
-        )
-        content = type(self).replies.pop(0) if type(self).replies else "not json"
-        payload = json.dumps({"choices": [{"message": {"content": content}}]}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-@pytest.fixture
-def llm_server() -> Iterator[str]:
-    server = HTTPServer(("127.0.0.1", 0), _Handler)
-    _Handler.replies, _Handler.requests = [], []
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 def test_llm_action_items_and_summary(llm_server: str) -> None:
-    _Handler.replies = [
+    FakeLlm.replies = [
         json.dumps(
             {
                 "items": [
@@ -121,12 +83,12 @@ def test_llm_action_items_and_summary(llm_server: str) -> None:
     assert [f["text"] for f in result.follow_ups] == ["Vikram calls Lucy"]
     assert result.summary[0]["text"] == "Vikram will plan the hackathon."
     assert [r["id"] for r in result.summary[0]["messageRefs"]] == [m.id for m in MEETING]
-    assert _Handler.requests[0]["path"] == "/v1/chat/completions"
-    assert _Handler.requests[0]["auth"] == "Bearer k"
+    assert FakeLlm.requests[0]["path"] == "/v1/chat/completions"
+    assert FakeLlm.requests[0]["auth"] == "Bearer k"
 
 
 def test_llm_garbage_falls_back_to_rules(llm_server: str) -> None:
-    _Handler.replies = ["sorry, I cannot help", '{"items": [{"message": 99}]}']
+    FakeLlm.replies = ["sorry, I cannot help", '{"items": [{"message": 99}]}']
     opts = InsightOptions(enable_summary=True, llm=LlmSettings(llm_server, "tiny", timeout=5))
     result = compute_insights(MEETING, opts)
     assert [a["text"] for a in result.action_items] == [MEETING[0].text]

@@ -273,3 +273,63 @@ class ExperienceRequest(Body):
     video_url: str | None = Field(None, alias="videoUrl", max_length=2048)
     color: Color | None = None
     font: Font | None = None
+
+
+class ChecklistQuestionBody(Body):
+    question: str = Field(min_length=1, max_length=LIMITS["string"])
+    priority: Literal["high", "medium", "low"] = "medium"
+
+
+class CriterionBody(Body):
+    """A custom call-score criterion (POST and PUT; PATCH takes any of these fields)."""
+
+    name: str = Field(min_length=1, max_length=_NAME)
+    description: str | None = Field(default=None, max_length=LIMITS["string"])
+    tags: list[Annotated[str, Field(min_length=1, max_length=_NAME)]] = Field(
+        default_factory=list, max_length=LIMITS["tags"]
+    )
+    checklist: list[ChecklistQuestionBody] = Field(min_length=1, max_length=LIMITS["checklist"])
+
+
+class ScorecardBody(Body):
+    """A scorecard (POST and PUT; PATCH takes any of these fields): managed ``Symbl.*``
+    ids and the app's criteria ids; an unknown id is a 400 naming it."""
+
+    name: str = Field(min_length=1, max_length=_NAME)
+    tags: list[Annotated[str, Field(min_length=1, max_length=_NAME)]] = Field(
+        default_factory=list, max_length=LIMITS["tags"]
+    )
+    criteria_list: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+        alias="criteriaList", min_length=1, max_length=LIMITS["scorecard_criteria"]
+    )
+
+
+class CriterionPatch(Body):
+    """``PATCH …/criteria/{id}``: the fields to change; the rest are kept."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=_NAME)
+    description: str | None = Field(default=None, max_length=LIMITS["string"])
+    tags: list[Annotated[str, Field(min_length=1, max_length=_NAME)]] | None = Field(
+        default=None, max_length=LIMITS["tags"]
+    )
+    checklist: list[ChecklistQuestionBody] | None = Field(
+        default=None, min_length=1, max_length=LIMITS["checklist"]
+    )
+
+
+class ScorecardPatch(Body):
+    """``PATCH …/scorecards/{id}``: the fields to change; the rest are kept."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=_NAME)
+    tags: list[Annotated[str, Field(min_length=1, max_length=_NAME)]] | None = Field(
+        default=None, max_length=LIMITS["tags"]
+    )
+    criteria_list: list[Annotated[str, Field(min_length=1, max_length=64)]] | None = Field(
+        default=None, alias="criteriaList", min_length=1, max_length=LIMITS["scorecard_criteria"]
+    )
+
+
+class ExperienceUrlBody(Body):
+    """``PUT …/experiences/url``: the media URL the Insights page plays."""
+
+    url: str = Field(min_length=1, max_length=2048, json_schema_extra={"format": "uri"})

@@ -40,4 +40,8 @@ LIMITS = {
     "bookmark_seconds": 86_400,  # a bookmark's (and the default bookmark's) longest duration
     "bookmark_offset": 366 * 86_400,  # seconds: a bookmark may begin a year in
     "bookmark_refs": 1000,  # messageRefs of one bookmark
+    "callscore_items": 500,  # criteria, and scorecards, per app (Parley's bound)
+    "checklist": 50,  # questions of one call-score criterion
+    "scorecard_criteria": 50,  # criteria of one scorecard
+    "tags": 50,  # tags of one criterion or scorecard
 }

@@ -27,6 +27,12 @@ __all__ = [
     "BookmarkSummaryList",
     "BookmarkUser",
     "BookmarksSummaryList",
+    "CallScore",
+    "CallScoreCriterion",
+    "CallScoreCriterionResult",
+    "CallScoreEvidence",
+    "CallScoreFeedback",
+    "ChecklistItem",
     "ComprehensiveActionItem",
     "ComprehensiveActionItemList",
     "Conversation",
@@ -43,6 +49,8 @@ __all__ = [
     "EntityList",
     "Error",
     "Experience",
+    "ExperienceUrl",
+    "FeedbackText",
     "FollowUp",
     "FollowUpList",
     "Group",
@@ -53,6 +61,7 @@ __all__ = [
     "IntentList",
     "Job",
     "JobList",
+    "JobStatusAnswer",
     "MediaFile",
     "MediaList",
     "Member",
@@ -62,6 +71,7 @@ __all__ = [
     "Question",
     "QuestionList",
     "Refreshed",
+    "Scorecard",
     "SettingsEnvelope",
     "Submitted",
     "SummaryList",
@@ -557,7 +567,7 @@ class TrackerList(Wire):
 
 class Deleted(Wire):
     id: str
-    type: Literal["tracker", "group", "entity"]
+    type: Literal["tracker", "group", "entity", "criteria", "scorecard"]
     deleted: bool
 
 
@@ -694,3 +704,80 @@ class DeliveryList(Wire):
 
 class DeliveryEnvelope(Wire):
     delivery: WebhookDelivery
+
+
+# -- call score (spec R.4) ---------------------------------------------------------------
+
+
+class ChecklistItem(Wire):
+    question: str
+    priority: Literal["high", "medium", "low"]
+
+
+class CallScoreCriterion(Wire):
+    """A call-score criterion: a custom one (its checklist) or a managed ``Symbl.*`` one."""
+
+    id: str
+    name: str
+    description: str | None = None
+    tags: list[str]
+    checklist: list[ChecklistItem]
+
+
+class Scorecard(Wire):
+    """The criteria a call is scored on: managed ``Symbl.*`` ids and custom criteria ids."""
+
+    id: str
+    name: str
+    tags: list[str]
+    criteria_list: list[str] = Field(alias="criteriaList")
+
+
+class FeedbackText(Wire):
+    summary: str
+
+
+class CallScoreFeedback(Wire):
+    positive: FeedbackText
+    negative: FeedbackText
+
+
+class CallScoreEvidence(Wire):
+    """Messages that earned (``positive``) or cost (``negative``) a criterion points."""
+
+    effect: Literal["positive", "negative"]
+    reason: str
+    message_ids: list[str] = Field(alias="messageIds")
+
+
+class CallScoreCriterionResult(Wire):
+    id: str = Field(description="The criteria id (Symbl.* for a managed criteria); Parley's")
+    name: str
+    score: Number = Field(description="0 to 100")
+    summary: str
+    feedback: CallScoreFeedback
+    evidence: list[CallScoreEvidence] = Field(
+        description="Parley's: the messages each point came from"
+    )
+
+
+class CallScore(Wire):
+    """``GET …/callscore``: the call score is the average of its criteria's scores."""
+
+    score: Number = Field(description="0 to 100")
+    summary: str
+    word_count: int = Field(alias="wordCount", description="Parley's: the words scored")
+    criteria: list[CallScoreCriterionResult]
+
+
+class JobStatusAnswer(Wire):
+    """``…/callscore/status``, ``…/lm-insights/status``."""
+
+    job_id: str = Field(alias="jobId")
+    status: Literal["scheduled", "in_progress", "completed", "failed"]
+
+
+class ExperienceUrl(Wire):
+    """``{"url"}`` of a Call Summary page, or of the media URL an Insights page plays."""
+
+    url: str

@@ -20,6 +20,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from parley import callscore as callscore_service
 from parley import conversations as service
 from parley.api.deps import AppId, ServicesDep
 from parley.api.openapi import doc, errors
@@ -175,6 +176,10 @@ def experience_data(token: str, services: ServicesDep) -> dict[str, Any]:
     summary = service.ensure_summary(
         storage=services.storage, conversation=conversation, insight=services.insight
     )
+    try:  # the call score, when the conversation has one (the Call Summary page)
+        scored = {"callScore": callscore_service.call_score(services.storage, app_id, cid)}
+    except ParleyError:
+        scored = {}
     return {
         "experience": claims["opt"] | {"expiresAt": claims.get("exp")},
         "conversation": conversations.get_conversation(cid, app_id, services),
@@ -189,6 +194,7 @@ def experience_data(token: str, services: ServicesDep) -> dict[str, Any]:
         "trackers": insights.get_trackers(cid, app_id, services),
         "analytics": insights.get_analytics(cid, app_id, services),
         **media_json(files, f"/experiences/{token}/media/{{}}"),
+        **scored,
     }
 
 

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from parley.storage import apps as apps_store
 from parley.storage.models import Bookmark
 from tests.conftest import Api
+from tests.helpers import app_client
 
 #: (speaker, text, start second, end second): a call with a known time for every sentence.
 CALL = [
@@ -34,12 +34,7 @@ USER = {"name": "Jane", "userId": "jane@example.com", "email": "jane@example.com
 @pytest.fixture(scope="module")
 def app(api: Api) -> Iterator[Api]:
     """A client of the same server for a fresh app (its own token and settings)."""
-    with api.services.storage.session() as session:
-        other, secret = apps_store.create_app(session=session, name="bookmarks")
-    client = Api(api.base_url, api.services)
-    client._token = client.client.post(
-        "/oauth2/token:generate", json={"appId": other.id, "appSecret": secret}
-    ).json()["accessToken"]
+    client, _, _ = app_client(api, "bookmarks")
     yield client
     client.client.close()
 

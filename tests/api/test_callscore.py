@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from parley.storage import apps as apps_store
 from tests.conftest import Api
+from tests.helpers import app_client
 from tests.insights.callscore_calls import messages
 
 MANAGED = "Symbl.Communication_And_Engagement"
@@ -32,12 +32,7 @@ CRITERION = {
 @pytest.fixture()
 def app(api: Api) -> Iterator[Api]:
     """A client of the same server for a fresh app (its own token)."""
-    with api.services.storage.session() as session:
-        other, secret = apps_store.create_app(session=session, name="callscore")
-    client = Api(api.base_url, api.services)
-    client._token = client.client.post(
-        "/oauth2/token:generate", json={"appId": other.id, "appSecret": secret}
-    ).json()["accessToken"]
+    client, _, _ = app_client(api, "callscore")
     yield client
     client.client.close()
 

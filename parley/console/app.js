@@ -851,6 +851,8 @@ function bookmarkPanel(data, api, { player, duration, sentenceEls }) {
   h("p", { class: "hint" }, `${clock(data.bookmarkDuration)} from the player's position (the app's default length).`));
   draw();
   return h("section", { id: "bookmarks", "aria-labelledby": "bookmarks-h" }, h("h2", { id: "bookmarks-h" }, "Bookmarks"), list, form);
+}
+
 // The call score: each criterion's score, its feedback, and the evidence behind it (the
 // messages that earned or cost points), each a button that plays from that sentence.
 function callScorePanel(result, jump) {

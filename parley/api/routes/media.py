@@ -9,7 +9,8 @@ file with HTTP Range support (206 partial content), which browsers need to seek.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import partial
 from typing import IO, Any
 
 from fastapi import APIRouter, Request
@@ -75,8 +76,11 @@ def _parse_range(header: str, size: int) -> tuple[int, int] | None:
     return (start, end) if start <= end and start < size else None
 
 
-def _stream(handle: IO[bytes], start: int, length: int) -> Iterator[bytes]:
-    try:
+def _stream(opener: Callable[[], IO[bytes]], start: int, length: int) -> Iterator[bytes]:
+    """The bytes, read as they are sent. The file is opened here, not before: a browser
+    that drops a range request before its body starts (seeking, as players do) never
+    starts this generator, and a file opened for it would be left open."""
+    with opener() as handle:
         handle.seek(start)
         while length > 0:
             chunk = handle.read(min(_CHUNK, length))
@@ -84,8 +88,6 @@ def _stream(handle: IO[bytes], start: int, length: int) -> Iterator[bytes]:
                 break
             length -= len(chunk)
             yield chunk
-    finally:
-        handle.close()
 
 
 def ranged(audio: AudioStore, file: MediaFile, range_header: str | None) -> Response:
@@ -107,7 +109,7 @@ def ranged(audio: AudioStore, file: MediaFile, range_header: str | None) -> Resp
         start, end, status = 0, size - 1, 200
     headers["Content-Length"] = str(end - start + 1)
     return StreamingResponse(
-        _stream(audio.open(file.key), start, end - start + 1),
+        _stream(partial(audio.open, file.key), start, end - start + 1),
         status_code=status,
         media_type=file.content_type,
         headers=headers,

@@ -14,7 +14,8 @@ from parley.options.job import _LANG
 from parley.pipeline import sentences
 
 MB = 1 << 20
-BUDGET = 2.0  # seconds; linear matching takes milliseconds here, quadratic takes hours
+BUDGET = 2.0  # CPU seconds of this thread (a busy machine does not inflate them); linear
+#: matching takes milliseconds here, quadratic takes hours
 
 CASES = {
     "filter: spaces before the value's end": "conversation.metadata.a==x" + " " * MB + "y",
@@ -27,10 +28,10 @@ CASES = {
 
 @pytest.mark.parametrize("name", list(CASES))
 def test_filter_parser_is_linear(name: str) -> None:
-    started = time.perf_counter()
+    started = time.thread_time()
     with contextlib.suppress(BadRequest):
         parse_metadata_filter(CASES[name], limit=None)
-    assert time.perf_counter() - started < BUDGET
+    assert time.thread_time() - started < BUDGET
 
 
 def test_filter_is_also_length_bounded_at_the_edge() -> None:
@@ -43,13 +44,13 @@ def test_filter_is_also_length_bounded_at_the_edge() -> None:
     ["." * MB + "x", "!" * MB + ")" * 10 + "x", ".)" * (MB // 2) + "x", "…" * MB + "a"],
 )
 def test_sentence_end_pattern_is_linear(text: str) -> None:
-    started = time.perf_counter()
+    started = time.thread_time()
     sentences._TERMINAL.search(text)
-    assert time.perf_counter() - started < BUDGET
+    assert time.thread_time() - started < BUDGET
 
 
 @pytest.mark.parametrize("text", ["en" + "-abcdefgh" * (MB // 9), "e" * MB, "en-" * (MB // 3)])
 def test_language_code_pattern_is_linear(text: str) -> None:
-    started = time.perf_counter()
+    started = time.thread_time()
     _LANG.match(text)
-    assert time.perf_counter() - started < BUDGET
+    assert time.thread_time() - started < BUDGET

@@ -48,4 +48,5 @@ def test_a_worker_without_warm_models_loads_nothing_until_a_job_needs_it(tmp_pat
         runner.warm()
         assert runner.models.load_seconds == {}
     finally:
+        runner.webhooks.close()  # its poll thread must not outlive the test
         runner.storage.dispose()

@@ -69,26 +69,25 @@ def get_scorecard(*, session: Session, app_id: str, scorecard_id: str) -> CallSc
     return row
 
 
-def _check_count(session: Session, model: type[Row], app_id: str, what: str) -> None:
+def _create(
+    session: Session, model: type[Row], app_id: str, item: dict[str, Any], what: str
+) -> Row:
+    """A new row of ``model`` for the app, within the per-app bound."""
     count = session.scalar(select(func.count()).where(model.app_id == app_id)) or 0
     if count + 1 > LIMITS["callscore_items"]:
         raise BadRequest(f"An account can have at most {LIMITS['callscore_items']} {what}.")
+    row = model(id=ids.numeric_id(), app_id=app_id, **item)
+    session.add(row)
+    session.flush()
+    return row
 
 
 def create_criterion(*, session: Session, app_id: str, item: dict[str, Any]) -> CallScoreCriterion:
-    _check_count(session, CallScoreCriterion, app_id, "call-score criteria")
-    row = CallScoreCriterion(id=ids.numeric_id(), app_id=app_id, **item)
-    session.add(row)
-    session.flush()
-    return row
+    return _create(session, CallScoreCriterion, app_id, item, "call-score criteria")
 
 
 def create_scorecard(*, session: Session, app_id: str, item: dict[str, Any]) -> CallScoreScorecard:
-    _check_count(session, CallScoreScorecard, app_id, "scorecards")
-    row = CallScoreScorecard(id=ids.numeric_id(), app_id=app_id, **item)
-    session.add(row)
-    session.flush()
-    return row
+    return _create(session, CallScoreScorecard, app_id, item, "scorecards")
 
 
 def update(*, session: Session, row: Row, item: dict[str, Any]) -> Row:

@@ -1529,6 +1529,39 @@ def files_of(folder: Path) -> dict[str, str]:
     }
 
 
+#: How far a model's score may move between CPUs. onnxruntime picks its int8 kernels by
+#: instruction set (AVX2, AVX-512 VNNI, AMX), and the abstract topics' cosine scores, served
+#: with three decimals, moved by 0.002 between an Intel and an AMD machine.
+SCORE_TOLERANCE = 0.005
+
+
+def _close(a: Any, b: Any, tolerance: float) -> bool:
+    """Equal JSON, except that two non-integral numbers may differ by ``tolerance``."""
+    if isinstance(a, float) or isinstance(b, float):
+        both_numbers = all(isinstance(x, int | float) and not isinstance(x, bool) for x in (a, b))
+        return both_numbers and abs(a - b) <= tolerance
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_close(a[k], b[k], tolerance) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_close(x, y, tolerance) for x, y in zip(a, b, strict=True))
+    return bool(type(a) is type(b) and a == b)
+
+
+def same_answer(a: str, b: str, tolerance: float = SCORE_TOLERANCE) -> bool:
+    """Whether two recorded answers are the same on the wire, up to a score's last digits:
+    the status line and headers equal, the JSON bodies equal but for ``_close`` numbers."""
+    if a == b:
+        return True
+    head_a, _, body_a = a.partition("\n\n")
+    head_b, _, body_b = b.partition("\n\n")
+    if head_a != head_b:
+        return False
+    try:
+        return _close(json.loads(body_a), json.loads(body_b), tolerance)
+    except ValueError:
+        return False
+
+
 def differences(a: dict[str, str], b: dict[str, str]) -> Iterator[tuple[str, str, list[str]]]:
     """(name, equal|differs|only in A|only in B, a short diff) for every file."""
     for name in sorted(set(a) | set(b)):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -71,19 +72,24 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture(scope="session")
 def axe_source() -> str:
-    """axe-core's built file, installed from the npm registry into a cache directory once."""
+    """axe-core's built file, installed from the npm registry into a cache directory once.
+
+    npm installs into a folder of this process's own, renamed into place: two test workers
+    (pytest-xdist) may both find it missing."""
     target = AXE_CACHE / f"axe-core-{AXE_VERSION}"
     script = target / "node_modules" / "axe-core" / "axe.min.js"
     if not script.exists():
         if shutil.which("npm") is None:
             pytest.skip("npm is needed to install axe-core for the accessibility check")
-        target.mkdir(parents=True, exist_ok=True)
+        staging = AXE_CACHE / f".axe-core-{AXE_VERSION}.{os.getpid()}"
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
         subprocess.run(
             [
                 "npm",
                 "install",
                 "--prefix",
-                str(target),
+                str(staging),
                 "--no-save",
                 "--no-audit",
                 "--no-fund",
@@ -93,6 +99,10 @@ def axe_source() -> str:
             capture_output=True,
             timeout=300,
         )
+        try:
+            staging.rename(target)
+        except OSError:  # another worker's install got there first
+            shutil.rmtree(staging)
     return script.read_text()
 
 

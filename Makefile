@@ -33,10 +33,13 @@ setup: $(STAMP)
 run: $(STAMP)
 	$(BIN)/parley serve
 
+# The fast suite on both cores (pytest-xdist), a test file per worker at a time: the servers a
+# module shares start once. TEST_WORKERS=0 runs it in this process.
+TEST_WORKERS ?= 2
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(BIN)/pytest -m "not slow and not services"
+	$(BIN)/pytest -m "not slow and not services" -n $(TEST_WORKERS) --dist loadfile
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

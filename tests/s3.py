@@ -7,7 +7,7 @@ import secrets
 import subprocess
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +23,7 @@ class S3Server:
     env: dict[str, str]  # AWS_* variables that point boto3 at it
 
     def client(self) -> Any:
+        """A new boto3 client: its owner closes it (its pooled sockets are a ResourceWarning)."""
         import boto3
 
         return boto3.client(
@@ -35,15 +36,18 @@ class S3Server:
 
     def new_bucket(self) -> str:
         name = f"parley-{secrets.token_hex(4)}"
-        self.client().create_bucket(Bucket=name)
+        with closing(self.client()) as s3:
+            s3.create_bucket(Bucket=name)
         return name
 
     def objects(self, bucket: str) -> list[str]:
-        answer = self.client().list_objects_v2(Bucket=bucket)
+        with closing(self.client()) as s3:
+            answer = s3.list_objects_v2(Bucket=bucket)
         return [item["Key"] for item in answer.get("Contents", [])]
 
     def pending_uploads(self, bucket: str) -> list[str]:
-        answer = self.client().list_multipart_uploads(Bucket=bucket)
+        with closing(self.client()) as s3:
+            answer = s3.list_multipart_uploads(Bucket=bucket)
         return [item["Key"] for item in answer.get("Uploads", [])]
 
 

@@ -106,7 +106,7 @@ def test_two_servers_on_one_database_run_a_job_once(tmp_path: Path, testdata: Pa
         token = wait_for_token(base[0])
         wait_for_token(base[1])
         client = httpx.Client(base_url=base[0], headers={"x-api-key": token}, timeout=60)
-        with receiver() as hook:
+        with client, receiver() as hook:
             submitted = client.post(
                 "/v1/process/audio",
                 params={"webhookUrl": hook.url},

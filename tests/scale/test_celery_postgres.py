@@ -93,12 +93,13 @@ def cluster(
 
     def spawn(name: str, *args: str) -> subprocess.Popen[bytes]:
         logs[name] = tmp_path / f"{name}.log"
-        process = subprocess.Popen(
-            [sys.executable, "-m", "parley", *args],
-            env=env,
-            stdout=logs[name].open("wb"),
-            stderr=subprocess.STDOUT,
-        )
+        with logs[name].open("wb") as log:  # the child has its own copy of the descriptor
+            process = subprocess.Popen(
+                [sys.executable, "-m", "parley", *args],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         processes.append(process)
         return process
 

@@ -293,6 +293,8 @@ class StreamedMessage(BaseModel):
 
 
 class MessageResponse(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
     type: Literal["message_response"] = "message_response"
     sequence_number: int = Field(alias="sequenceNumber")
     messages: list[StreamedMessage]
@@ -318,6 +320,8 @@ class StreamedInsight(BaseModel):
 
 
 class InsightResponse(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
     type: Literal["insight_response"] = "insight_response"
     sequence_number: int = Field(alias="sequenceNumber")
     insights: list[StreamedInsight]
@@ -337,12 +341,16 @@ class StreamedTopic(BaseModel):
 
 
 class TopicResponse(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
     type: Literal["topic_response"] = "topic_response"
     sequence_number: int = Field(alias="sequenceNumber")
     topics: list[StreamedTopic]
 
 
 class TrackerResponse(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
     type: Literal["tracker_response"] = "tracker_response"
     is_final: bool = Field(default=True, alias="isFinal")
     sequence_number: int = Field(alias="sequenceNumber")

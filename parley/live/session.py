@@ -524,6 +524,10 @@ class Session:
             self._release()
             await self.fail(404, exc.message, close=CLOSE_DELETED)
             return
+        except Exception:  # the database refused it (locked, full): say so, go on
+            log.exception("live stream %s: a final could not be stored", self.id)
+            await self.fail(500, "A final result could not be stored; the stream goes on.")
+            return
         sender = {"id": member.id, "name": member.name, "userId": member.user_id}
         frame = present.message_response(
             connection.next("message_response"),

@@ -242,5 +242,11 @@ def build_services(settings: Settings) -> Services:
         submitter=submitter,
         webhooks=webhooks,
         insight=insight,
-        live=Live(storage, engine, insight),
+        live=Live(
+            storage,
+            engine,
+            insight,
+            max_streams=settings.max_concurrent_streams,
+            idle_seconds=settings.stream_idle_seconds,
+        ),
     )

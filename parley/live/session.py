@@ -50,12 +50,14 @@ from parley_client.wire.streaming import (
 __all__ = [
     "CLOSE_DELETED",
     "CLOSE_ENGINE",
+    "CLOSE_IDLE",
     "CLOSE_NORMAL",
     "CLOSE_TOO_BIG",
     "Connection",
     "Live",
     "OtherApp",
     "Session",
+    "TooManyStreams",
     "Transport",
 ]
 
@@ -67,6 +69,8 @@ CLOSE_ENGINE = 1011
 #: The conversation was deleted under the stream (an application code: a client must not
 #: reconnect to it, and js-sdk reconnects only on 1005/3006).
 CLOSE_DELETED = 4404
+#: Nothing came from the client for ``Live.idle_seconds``.
+CLOSE_IDLE = 4408
 
 #: Raw audio a stream may have sent to the engine and not yet had processed; past it the
 #: server stops reading the socket until the engine catches up (TCP pushes back).
@@ -77,6 +81,12 @@ class OtherApp(ParleyError):
     """The connection id is live for another app."""
 
     status = 403
+
+
+class TooManyStreams(ParleyError):
+    """The app has as many sockets open as it may (Symbl's concurrency answer)."""
+
+    status = 429
 
 
 class Transport(Protocol):
@@ -124,12 +134,38 @@ class Connection:
 class Live:
     """Every live connection of this API process (owned by ``parley.services``)."""
 
-    def __init__(self, storage: Storage, engine: Engine, insight: InsightModels) -> None:
+    def __init__(
+        self,
+        storage: Storage,
+        engine: Engine,
+        insight: InsightModels,
+        *,
+        max_streams: int = 50,
+        idle_seconds: float = 1800.0,
+    ) -> None:
         self.storage = storage
         self.engine = engine
         self.insight = insight
+        self.max_streams = max_streams
+        #: A socket that sends nothing this long is closed (``Session.on_idle``).
+        self.idle_seconds = idle_seconds
         self.connections: dict[str, Connection] = {}
         self._starting: dict[str, asyncio.Lock] = {}
+        self._open: Counter[str] = Counter()
+
+    def admit(self, app_id: str) -> None:
+        """Count one more open socket of the app; TooManyStreams past its limit."""
+        if self._open[app_id] >= self.max_streams:
+            raise TooManyStreams(
+                f"This API has a limit of maximum of {self.max_streams} number of concurrent "
+                "streams per account. Close a stream, or raise PARLEY_MAX_CONCURRENT_STREAMS."
+            )
+        self._open[app_id] += 1
+
+    def release(self, app_id: str) -> None:
+        self._open[app_id] -= 1
+        if self._open[app_id] <= 0:
+            del self._open[app_id]
 
     def check(self, key: str, app_id: str) -> None:
         """OtherApp when the connection id is live for another app."""
@@ -324,6 +360,12 @@ class Session:
             self._drained.clear()
         self.live.engine.audio(self.id, data)
         await self._drained.wait()
+
+    async def on_idle(self) -> None:
+        """Nothing came for ``idle_seconds``: the socket is closed, with the reason
+        (what was heard is finalized and kept by ``on_disconnect``, as for any end)."""
+        seconds = f"{self.live.idle_seconds:g}"
+        await self.fail(408, f"Nothing was received for {seconds} s.", close=CLOSE_IDLE)
 
     async def on_disconnect(self) -> None:
         """The socket is gone (the client left, or it was closed): finalize what was

@@ -25,7 +25,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
 from parley.storage import apps as apps_store
-from tests.conftest import APP_ID, Api
+from tests.conftest import APP_ID, Api, running_server
 from tests.waiting import until
 
 #: Longest wait for one frame: decoding on a busy 2-core machine, models loading first.
@@ -625,3 +625,38 @@ def test_an_engine_crash_ends_the_stream_and_keeps_the_finals(
     assert first["messages"][0]["id"] in kept
     # the next stream gets a fresh engine
     _started_and_stopped(open_stream())
+
+
+# -- limits, on servers of their own -------------------------------------------------------------
+
+
+def test_a_silent_client_is_closed_with_a_reason(tmp_path: Path) -> None:
+    with (
+        running_server(tmp_path, workers=0, stream_idle_seconds=0.5) as api,
+        connect(_url(api, "silent", access_token=api.token())) as ws,
+    ):
+        stream = Stream(ws)
+        code, reason = stream.until_closed()  # nothing sent: the server ends it
+        assert code == 4408 and reason == "Nothing was received for 0.5 s."
+        assert _is_error(stream.frames[0]) and stream.frames[0]["message"]["code"] == 408
+
+
+def test_sockets_past_the_apps_limit_are_refused(tmp_path: Path) -> None:
+    with running_server(tmp_path, workers=0, max_concurrent_streams=1) as api:
+        token = api.token()
+        with connect(_url(api, "first", access_token=token)) as first:
+            Stream(first).ws.send("__PING__")
+            assert first.recv(timeout=FRAME_TIMEOUT) == "__PONG__"  # admitted and served
+            refused = _refused(api, token)
+            assert refused.response.status_code == 429
+            body = json.loads(refused.response.body or b"{}")
+            assert body["statusCode"] == 429 and "concurrent streams" in body["message"]
+
+        def admitted() -> bool:  # the first socket's slot is given back once it is gone
+            try:
+                with connect(_url(api, "again", access_token=token)):
+                    return True
+            except InvalidStatus:
+                return False
+
+        until(admitted, timeout=60, what="a socket admitted after the first closed")

@@ -76,7 +76,9 @@ class _Socket:
 async def _refuse(websocket: WebSocket, error: ParleyError) -> None:
     """Refuse the upgrade with Symbl's error body (or, where the server cannot answer an
     upgrade with HTTP, accept, send the error frame and close with 1008)."""
-    body = {"message": error.message}
+    body: dict[str, Any] = {"message": error.message}
+    if error.status == 429:  # Symbl's concurrency answer carries its status
+        body = {"statusCode": 429, **body}
     if "websocket.http.response" in websocket.scope.get("extensions", {}):
         await websocket.send_denial_response(JSONResponse(body, status_code=error.status))
         return
@@ -97,15 +99,30 @@ async def _serve(websocket: WebSocket, connection_id: str) -> None:
             raise Unauthorized(INVALID_TOKEN)
         app_id = await run_in_threadpool(services.tokens.verify, token)
         live.check(connection_id, app_id)
-    except ParleyError as exc:  # a bad token, too many failures, another app's id
+        live.admit(app_id)
+    except ParleyError as exc:  # a bad token, another app's id, too many streams
         await _refuse(websocket, exc)
         return
+    try:
+        await _stream(websocket, connection_id, app_id)
+    finally:
+        live.release(app_id)
+
+
+async def _stream(websocket: WebSocket, connection_id: str, app_id: str) -> None:
+    services: Services = websocket.app.state.services
+    live = services.live
+    assert live is not None
     offered = _offered(websocket)
     await websocket.accept(subprotocol=offered[0] if offered else None)
     session = live.session(connection_id, app_id, _Socket(websocket))
     try:
         while not session.closed:
-            message = await websocket.receive()
+            try:
+                message = await asyncio.wait_for(websocket.receive(), live.idle_seconds)
+            except TimeoutError:
+                await session.on_idle()
+                break
             if message["type"] == "websocket.disconnect":
                 break
             if message.get("text") is not None:

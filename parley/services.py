@@ -232,7 +232,9 @@ def build_services(settings: Settings) -> Services:
         ),
     )
     engine = Engine(
-        build_models(settings), log_format=settings.log_format, log_level=settings.log_level
+        lambda: build_models(settings),
+        log_format=settings.log_format,
+        log_level=settings.log_level,
     )
     return Services(
         settings=settings,

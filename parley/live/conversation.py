@@ -208,7 +208,8 @@ def update_insights(
         data = conversations.gather(session=session, conversation=conversation, insight=insight)
     result = conversations.compute(data, insight.pool)
     with storage.session() as session:
-        if session.get(Conversation, conversation_id) is None:
+        # locked while the insights are written: a delete waits, or comes first and is seen
+        if session.get(Conversation, conversation_id, with_for_update=True) is None:
             raise NotFound(DELETED)
         conversations.apply(
             session=session,

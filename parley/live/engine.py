@@ -380,8 +380,14 @@ class Engine:
     """The live recogniser, owned by ``parley.services`` (see module doc)."""
 
     def __init__(
-        self, models: Models, *, log_format: str = "text", log_level: str = "INFO"
+        self,
+        models: Callable[[], Models],
+        *,
+        log_format: str = "text",
+        log_level: str = "INFO",
     ) -> None:
+        #: Builds the models' settings when the first stream starts the child (a server
+        #: that never streams never builds them).
         self.models = models
         self._logging = (log_format, log_level)
         self._lock = threading.Lock()
@@ -401,7 +407,7 @@ class Engine:
                 raise RuntimeError("the live engine is closed")
             child = self._child
             if child is None or not child.alive:
-                child = self._child = _Child(self.models, self._logging, lambda: None)
+                child = self._child = _Child(self.models(), self._logging, lambda: None)
             with child.lock:
                 if not child.alive:
                     sink(Event("crashed", text="The live recognition engine is not running."))

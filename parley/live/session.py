@@ -421,7 +421,8 @@ class Session:
         loop = asyncio.get_running_loop()
 
         def sink(event: Event) -> None:  # called from the engine's reader thread
-            loop.call_soon_threadsafe(self._put, event)
+            with contextlib.suppress(RuntimeError):  # the loop is closed: the server stopped
+                loop.call_soon_threadsafe(self._put, event)
 
         self.live.engine.open(self.id, spec, sink)
         self.listening = True

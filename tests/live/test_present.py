@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 from parley.insights import ConversationInsights
 from parley.live import present
@@ -13,7 +14,7 @@ from parley.pipeline.schema import Word
 ORIGIN = datetime(2026, 12, 1, 10, 0, 0, tzinfo=UTC)
 
 
-def _item(kind: str, item_id: str, message_ids: list[str], score: float = 0.9) -> dict:  # type: ignore[type-arg]
+def _item(kind: str, item_id: str, message_ids: list[str], score: float = 0.9) -> dict[str, Any]:
     return {
         "id": item_id,
         "type": kind,

@@ -59,6 +59,7 @@ __all__ = [
     "Session",
     "TooManyStreams",
     "Transport",
+    "Watcher",
 ]
 
 log = logging.getLogger(__name__)
@@ -111,6 +112,8 @@ class Connection:
     wanted: frozenset[str]
     clock: float = field(default_factory=time.monotonic)
     sessions: set[Session] = field(default_factory=set)
+    #: The Subscribe API's listeners of this connection id (shared with ``Live``).
+    watchers: set[Watcher] = field(default_factory=set)
     sequences: Counter[str] = field(default_factory=Counter)
     sent_topics: set[str] = field(default_factory=set)
     dirty: set[str] = field(default_factory=set)
@@ -124,6 +127,13 @@ class Connection:
     async def broadcast(self, frame: dict[str, Any]) -> None:
         for session in list(self.sessions):
             await session.send(frame)
+        await self.watch(frame)
+
+    async def watch(self, frame: dict[str, Any]) -> None:
+        """Send a frame to the connection's subscribers of the same app."""
+        for watcher in list(self.watchers):
+            if watcher.app_id == self.app_id:
+                await watcher.send(frame)
 
     async def settled(self) -> None:
         """Every insight update asked for so far has been sent."""
@@ -152,6 +162,7 @@ class Live:
         self.connections: dict[str, Connection] = {}
         self._starting: dict[str, asyncio.Lock] = {}
         self._open: Counter[str] = Counter()
+        self.watchers: dict[str, set[Watcher]] = {}
 
     def admit(self, app_id: str) -> None:
         """Count one more open socket of the app; TooManyStreams past its limit."""
@@ -198,9 +209,26 @@ class Live:
                 origin=origin,
                 options=options,
                 wanted=request.wanted_insights,
+                watchers=self.watchers.setdefault(key, set()),
             )
             self.connections[key] = found
+            await found.watch(present.control("conversation_created", conversation_id))
             return found
+
+    async def subscribe(self, key: str, watcher: Watcher) -> None:
+        """A Subscribe API listener: told the conversation id now if the connection is
+        live (else when it starts), then sent what its speakers' sockets are sent."""
+        self.watchers.setdefault(key, set()).add(watcher)
+        found = self.connections.get(key)
+        if found is not None and found.app_id == watcher.app_id:
+            await watcher.send(present.control("conversation_created", found.conversation_id))
+
+    def unsubscribe(self, key: str, watcher: Watcher) -> None:
+        watchers = self.watchers.get(key)
+        if watchers is not None:
+            watchers.discard(watcher)
+            if not watchers and key not in self.connections:
+                del self.watchers[key]
 
     def leave(self, connection: Connection, session: Session, keep: float) -> None:
         """A session is done with the connection; the last one lets it go after ``keep``
@@ -218,6 +246,8 @@ class Live:
         if not connection.sessions and self.connections.get(connection.key) is connection:
             del self.connections[connection.key]
             self._starting.pop(connection.key, None)
+            if not self.watchers.get(connection.key):
+                self.watchers.pop(connection.key, None)
 
     def ask_insights(self, connection: Connection, new_ids: set[str]) -> None:
         """Recompute the insights for these new sentences (updates coalesce: one runs at a
@@ -262,6 +292,23 @@ class Live:
                     connection.next(frame["type"])
                     await connection.broadcast(frame)
             connection.sent_topics.update(str(t["id"]) for t in result.topics)
+
+
+class Watcher:
+    """A Subscribe API socket (``/v1/subscribe/{id}``): it only listens."""
+
+    def __init__(self, app_id: str, transport: Transport) -> None:
+        self.app_id = app_id
+        self.transport = transport
+        self.closed = False
+
+    async def send(self, frame: dict[str, Any]) -> None:
+        if self.closed:
+            return
+        try:
+            await self.transport.send_json(frame)
+        except Exception:  # the listener is gone; its route ends it
+            self.closed = True
 
 
 class Session:
@@ -508,11 +555,12 @@ class Session:
                 self._drained.set()
         elif event.kind == "interim":
             if self._interim_wanted():
-                await self.send(
-                    present.recognition_result(
-                        text=event.text, words=(), final=False, user=self.user, start=event.start
-                    )
+                frame = present.recognition_result(
+                    text=event.text, words=(), final=False, user=self.user, start=event.start
                 )
+                await self.send(frame)
+                if self.connection is not None:
+                    await self.connection.watch(frame)
         elif event.kind == "final":
             await self._final(event)
         elif event.kind == "error":
@@ -543,11 +591,11 @@ class Session:
         connection, member = self.connection, self.member
         if connection is None or member is None:
             return
-        await self.send(
-            present.recognition_result(
-                text=event.text, words=event.words, final=True, user=self.user, start=event.start
-            )
+        frame = present.recognition_result(
+            text=event.text, words=event.words, final=True, user=self.user, start=event.start
         )
+        await self.send(frame)
+        await connection.watch(frame)
         sentences = split_sentences(list(event.words))
         try:
             stored = await asyncio.to_thread(

@@ -175,10 +175,11 @@ def spoken(api: Api, jfk: bytes) -> Iterator[dict[str, Any]]:
     key = str(uuid.uuid4())
     token = api.token()
     with (
+        connect(_url(api, key, "/v1/subscribe/", access_token=token)) as listener_ws,
         connect(_url(api, key, access_token=token), max_size=None) as speaker_ws,
         connect(_url(api, key, "/v1/streaming/"), additional_headers={"X-API-KEY": token}) as ws,
     ):
-        speaker, other = Stream(speaker_ws), Stream(ws)
+        speaker, other, listener = Stream(speaker_ws), Stream(ws), Stream(listener_ws)
         speaker.ws.send(
             _start(
                 trackers=[{"name": "Nation", "vocabulary": ["country"]}],
@@ -210,9 +211,14 @@ def spoken(api: Api, jfk: bytes) -> Iterator[dict[str, Any]]:
         )
         other.ws.send(STOP)
         other_close = other.until_closed()
+        last = speaker.of("message_response")[-1]["messages"][-1]["id"]
+        listener.until(
+            lambda f: f["type"] == "message_response" and f["messages"][-1]["id"] == last
+        )
     yield {
         "speaker": speaker,
         "other": other,
+        "listener": listener,
         "conversation_id": conversation_id,
         "interim": interim,
         "live": live,
@@ -278,6 +284,22 @@ def test_finalized_results_go_to_every_socket_of_the_connection(spoken: dict[str
     assert set(said) <= set(heard)
     (completed,) = spoken["other"].of("conversation_completed")
     assert completed["message"]["conversationId"] == spoken["conversation_id"]
+
+
+def test_a_subscriber_hears_the_connection(spoken: dict[str, Any]) -> None:
+    listener = spoken["listener"]
+    # subscribed before the connection started: told its conversation id when it did
+    assert listener.frames[0] == {
+        "type": "message",
+        "message": {
+            "type": "conversation_created",
+            "data": {"conversationId": spoken["conversation_id"]},
+        },
+    }
+    heard = [m["id"] for r in listener.of("message_response") for m in r["messages"]]
+    said = [m["id"] for r in spoken["speaker"].of("message_response") for m in r["messages"]]
+    assert heard == said
+    assert listener.of("recognition_result")
 
 
 def test_insights_topics_and_trackers_are_streamed(spoken: dict[str, Any]) -> None:
@@ -458,9 +480,11 @@ def test_a_stream_kept_open_after_stop_can_start_again(
 # -- bad input -------------------------------------------------------------------------------
 
 
-def _refused(api: Api, token: str, key: str | None = None) -> InvalidStatus:
+def _refused(
+    api: Api, token: str, key: str | None = None, path: str = "/v1/realtime/insights/"
+) -> InvalidStatus:
     with pytest.raises(InvalidStatus) as caught:
-        connect(_url(api, key or str(uuid.uuid4()), access_token=token))
+        connect(_url(api, key or str(uuid.uuid4()), path, access_token=token))
     return caught.value
 
 
@@ -495,6 +519,8 @@ def test_a_connection_of_another_app_is_refused(
     refused = _refused(api, other_token, key)
     assert refused.response.status_code == 403
     assert "another app" in json.loads(refused.response.body or b"{}")["message"]
+    assert _refused(api, other_token, key, "/v1/subscribe/").response.status_code == 403
+    assert _refused(api, "not-a-token", key, "/v1/subscribe/").response.status_code == 401
     mine.ws.send(STOP)
     assert mine.until_closed()[0] == 1000
     assert other.id != APP_ID

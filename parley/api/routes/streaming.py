@@ -1,5 +1,6 @@
 """The Streaming API's sockets: ``/v1/streaming/{connectionId}`` and its original name
-``/v1/realtime/insights/{connectionId}`` (every SDK's), with the same behaviour.
+``/v1/realtime/insights/{connectionId}`` (every SDK's), with the same behaviour, and the
+Subscribe API's ``/v1/subscribe/{connectionId}``, which only listens.
 
 Translation only: the token (``?access_token``/``?accessToken``, ``X-API-KEY``,
 ``Authorization: Bearer`` or the offered sub-protocol, which is echoed, as the npm
@@ -23,7 +24,9 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from parley.auth import INVALID_TOKEN
 from parley.errors import ParleyError, Unauthorized
+from parley.live.session import CLOSE_IDLE, Watcher
 from parley.services import Services
+from parley_client.wire.streaming import PING, PONG
 
 __all__ = ["router"]
 
@@ -136,6 +139,54 @@ async def _stream(websocket: WebSocket, connection_id: str, app_id: str) -> None
         with contextlib.suppress(Exception):
             if websocket.application_state == WebSocketState.CONNECTED:
                 await websocket.close(1000)
+
+
+async def _listen(websocket: WebSocket, connection_id: str) -> None:
+    """The Subscribe API: the token checked as for a stream; then the listener is sent what
+    the connection's sockets are (not counted against the app's stream limit)."""
+    services: Services = websocket.app.state.services
+    live = services.live
+    if live is None:
+        await websocket.close(1011, "The Streaming API is not running.")
+        return
+    token = _token(websocket)
+    try:
+        if not token:
+            raise Unauthorized(INVALID_TOKEN)
+        app_id = await run_in_threadpool(services.tokens.verify, token)
+        live.check(connection_id, app_id)
+    except ParleyError as exc:
+        await _refuse(websocket, exc)
+        return
+    offered = _offered(websocket)
+    await websocket.accept(subprotocol=offered[0] if offered else None)
+    socket = _Socket(websocket)
+    watcher = Watcher(app_id, socket)
+    await live.subscribe(connection_id, watcher)
+    try:
+        while not watcher.closed:
+            try:
+                message = await asyncio.wait_for(websocket.receive(), live.idle_seconds)
+            except TimeoutError:
+                await socket.close(CLOSE_IDLE, f"Nothing was received for {live.idle_seconds:g} s.")
+                break
+            if message["type"] == "websocket.disconnect":
+                break
+            if message.get("text") == PING:  # the js-sdk pings its subscriptions too
+                await socket.send_text(PONG)
+    except (WebSocketDisconnect, RuntimeError):
+        pass
+    finally:
+        live.unsubscribe(connection_id, watcher)
+        with contextlib.suppress(Exception):
+            if websocket.application_state == WebSocketState.CONNECTED:
+                await websocket.close(1000)
+
+
+@router.websocket("/v1/subscribe/{connection_id}")
+async def subscribe(websocket: WebSocket, connection_id: str) -> None:
+    """The Subscribe API: a read-only listener of a live connection."""
+    await _listen(websocket, connection_id)
 
 
 @router.websocket("/v1/streaming/{connection_id}")

@@ -113,6 +113,7 @@ class _Stream:
     quiet: int = 0
     interim_at: int = 0  # utterance length (samples) at the last interim
     spoken: int = 0  # utterance length (samples) at its last frame of speech
+    said_bad_frame: bool = False
 
     @property
     def length(self) -> int:
@@ -170,8 +171,10 @@ class _Recogniser:
 
         try:
             samples = stream.decoder.decode(data)
-        except BadRequest as exc:
-            self.send("error", sid, exc.message)
+        except BadRequest as exc:  # said once per stream: a broken encoder would flood
+            if not stream.said_bad_frame:
+                stream.said_bad_frame = True
+                self.send("error", sid, exc.message)
             return
         self._frames(sid, stream, samples)
         wanted = stream.length - stream.interim_at >= INTERIM_SECONDS * SAMPLE_RATE

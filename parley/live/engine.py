@@ -23,6 +23,7 @@ the next stream starts a fresh child.
 from __future__ import annotations
 
 import collections
+import contextlib
 import logging
 import multiprocessing
 import multiprocessing.connection
@@ -373,10 +374,14 @@ class _Child:
         self.outbox.put(None)
         self.process.terminate()
         self.process.join(10)
+        if self.process.is_alive():  # SIGTERM ignored (stuck in native code)
+            self.process.kill()
+            self.process.join(10)
         self.conn.close()
         self.reader.join(10)
         self.writer.join(10)
-        self.process.close()
+        with contextlib.suppress(ValueError):
+            self.process.close()
 
 
 class Engine:

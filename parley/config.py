@@ -116,10 +116,13 @@ class Settings(BaseSettings):
         50, ge=1, description="Per app: open Streaming API sockets (Symbl's paid limit)."
     )
     stream_idle_seconds: float = Field(
+        1800.0, gt=0, description="A Streaming API socket that sends nothing this long is closed."
+    )
+    stream_silence_seconds: float = Field(
         1800.0,
         gt=0,
-        description="A Streaming API socket that sends nothing this long is closed "
-        "(Symbl ended a meeting silent for 30 minutes).",
+        description="A stream whose audio holds no speech this long is closed (Symbl ended "
+        "a meeting silent for 30 minutes).",
     )
     max_upload_bytes: int = Field(2 * 1024**3, ge=1)
     max_duration_seconds: float = Field(4 * 3600, gt=0, description="Symbl's 4-hour limit.")

@@ -250,5 +250,6 @@ def build_services(settings: Settings) -> Services:
             insight,
             max_streams=settings.max_concurrent_streams,
             idle_seconds=settings.stream_idle_seconds,
+            silence_seconds=settings.stream_silence_seconds,
         ),
     )

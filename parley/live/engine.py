@@ -73,6 +73,8 @@ class StreamSpec:
     format: AudioFormat
     language: str | None = "en"
     vocabulary: tuple[str, ...] = ()
+    #: Audio without speech after which the stream is said ``silent`` (once); None: never.
+    silence_seconds: float | None = None
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,8 @@ class Event:
 
     ``kind``: ``interim`` (text), ``final`` (text, words, start, end), ``ack`` (size of
     the audio processed), ``finished`` (every final is out), ``error`` (text; the stream
-    goes on) or ``crashed`` (the engine died; the stream is over).
+    goes on), ``silent`` (no speech for ``StreamSpec.silence_seconds`` of audio) or
+    ``crashed`` (the engine died; the stream is over).
     """
 
     kind: str
@@ -115,6 +118,8 @@ class _Stream:
     interim_at: int = 0  # utterance length (samples) at the last interim
     spoken: int = 0  # utterance length (samples) at its last frame of speech
     said_bad_frame: bool = False
+    unspoken: int = 0  # samples since the last frame of speech
+    said_silent: bool = False
 
     @property
     def length(self) -> int:
@@ -197,6 +202,11 @@ class _Recogniser:
             self._frame(sid, stream, frame.copy(), float(p))
 
     def _frame(self, sid: str, stream: _Stream, frame: np.ndarray, p: float) -> None:
+        stream.unspoken = 0 if p >= _THRESHOLD else stream.unspoken + self.frame
+        limit = stream.spec.silence_seconds
+        if limit is not None and not stream.said_silent and stream.unspoken >= limit * SAMPLE_RATE:
+            stream.said_silent = True
+            self.send("silent", sid)
         if not stream.utterance:
             if p >= _THRESHOLD:
                 stream.utterance = [*stream.preroll, frame]

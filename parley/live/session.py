@@ -152,6 +152,7 @@ class Live:
         *,
         max_streams: int = 50,
         idle_seconds: float = 1800.0,
+        silence_seconds: float = 1800.0,
     ) -> None:
         self.storage = storage
         self.engine = engine
@@ -159,6 +160,8 @@ class Live:
         self.max_streams = max_streams
         #: A socket that sends nothing this long is closed (``Session.on_idle``).
         self.idle_seconds = idle_seconds
+        #: A stream whose audio holds no speech this long is closed (the engine says so).
+        self.silence_seconds = silence_seconds
         self.connections: dict[str, Connection] = {}
         self._starting: dict[str, asyncio.Lock] = {}
         self._open: Counter[str] = Counter()
@@ -460,7 +463,10 @@ class Session:
         self.offset = time.monotonic() - connection.clock
         language = (request.config.language_code or "en-US").split("-")[0].lower() or None
         spec = StreamSpec(
-            format=fmt, language=language, vocabulary=tuple(request.custom_vocabulary or ())
+            format=fmt,
+            language=language,
+            vocabulary=tuple(request.custom_vocabulary or ()),
+            silence_seconds=self.live.silence_seconds,
         )
         self._finished = asyncio.Event()
         if self._task is None:
@@ -565,6 +571,9 @@ class Session:
             await self._final(event)
         elif event.kind == "error":
             await self.fail(400, event.text)
+        elif event.kind == "silent":  # Symbl ended a meeting silent for 30 minutes
+            seconds = f"{self.live.silence_seconds:g}"
+            await self.fail(408, f"No speech was heard for {seconds} s.", close=CLOSE_IDLE)
         elif event.kind == "crashed":
             self.listening = False
             self._release()

@@ -667,6 +667,20 @@ def test_a_silent_client_is_closed_with_a_reason(tmp_path: Path) -> None:
         assert _is_error(stream.frames[0]) and stream.frames[0]["message"]["code"] == 408
 
 
+def test_a_stream_without_speech_is_closed_with_a_reason(tmp_path: Path) -> None:
+    with (
+        running_server(tmp_path, workers=0, stream_silence_seconds=1.0) as api,
+        connect(_url(api, "quiet", access_token=api.token())) as ws,
+    ):
+        stream = Stream(ws)
+        ws.send(_start())
+        _conversation_id(stream)
+        stream.send_audio(bytes(3 * SECOND))  # three seconds of digital silence
+        code, reason = stream.until_closed()
+        assert code == 4408 and reason == "No speech was heard for 1 s."
+        assert any(_is_error(f) and f["message"]["code"] == 408 for f in stream.frames)
+
+
 def test_sockets_past_the_apps_limit_are_refused(tmp_path: Path) -> None:
     with running_server(tmp_path, workers=0, max_concurrent_streams=1) as api:
         token = api.token()

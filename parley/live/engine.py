@@ -150,6 +150,8 @@ class _Recogniser:
             except (EOFError, OSError):
                 return
             kind, sid = command[0], command[1]
+            if kind == "quit":  # the server stops: exit normally (finalizers run)
+                return
             if kind == "open":
                 self.streams[sid] = _Stream(
                     spec=command[2], decoder=StreamDecoder(command[2].format), vad=None
@@ -381,9 +383,12 @@ class _Child:
             sink(Event("crashed", text="The live recognition engine stopped unexpectedly."))
 
     def close(self) -> None:
+        self.outbox.put(("quit", ""))
         self.outbox.put(None)
-        self.process.terminate()
-        self.process.join(10)
+        self.process.join(5)  # a child busy with a backlog is not waited for
+        if self.process.is_alive():
+            self.process.terminate()
+            self.process.join(10)
         if self.process.is_alive():  # SIGTERM ignored (stuck in native code)
             self.process.kill()
             self.process.join(10)

@@ -435,11 +435,12 @@ def transcribe_clip(
     """One short clip (a live utterance, at most 30 s): its words (timed when ``final``),
     its text and Whisper's no-speech probability. The batch's decoding settings (language
     given, the configured beam, no conditioning on earlier text); a final decodes hotter
-    when the text loops, as the fallback does."""
+    when the text loops, as the fallback does. An interim (``final=False``) is greedy: a
+    caption that the next one replaces within a second is not worth five beams."""
     segments, _ = runtime.model.transcribe(
         np.asarray(samples, dtype=np.float32),
         language=language,
-        beam_size=runtime.beam_size,
+        beam_size=runtime.beam_size if final else 1,
         word_timestamps=final,
         vad_filter=False,
         condition_on_previous_text=False,

@@ -458,6 +458,21 @@ def test_ping_is_answered_with_pong(open_stream: Callable[..., Stream]) -> None:
     assert stream.until(lambda f: f == "__PONG__")
 
 
+def test_the_conversation_is_served_from_its_first_frame(
+    api: Api, open_stream: Callable[..., Stream]
+) -> None:
+    stream = open_stream()
+    stream.ws.send(_start(config={"meetingTitle": "Standup"}))
+    conversation_id = _conversation_id(stream)
+    assert _messages(api, conversation_id) == []  # browser samples read it at once
+    conversation = api.get(f"/v1/conversations/{conversation_id}").json()
+    assert conversation["name"] == "Standup" and conversation["type"] == "meeting"
+    members = api.get(f"/v1/conversations/{conversation_id}/members").json()["members"]
+    assert [m["name"] for m in members] == ["Jane"]
+    stream.ws.send(STOP)
+    assert stream.until_closed()[0] == 1000
+
+
 def test_a_stream_kept_open_after_stop_can_start_again(
     open_stream: Callable[..., Stream],
 ) -> None:

@@ -52,6 +52,7 @@ __all__ = [
     "CLOSE_ENGINE",
     "CLOSE_IDLE",
     "CLOSE_NORMAL",
+    "CLOSE_POLICY",
     "CLOSE_TOO_BIG",
     "Connection",
     "Live",
@@ -66,6 +67,7 @@ log = logging.getLogger(__name__)
 
 CLOSE_NORMAL = 1000
 CLOSE_TOO_BIG = 1009
+CLOSE_POLICY = 1008
 CLOSE_ENGINE = 1011
 #: The conversation was deleted under the stream (an application code: a client must not
 #: reconnect to it, and js-sdk reconnects only on 1005/3006).
@@ -394,6 +396,8 @@ class Session:
             await self.fail(400, _problems(exc))
         except BadRequest as exc:
             await self.fail(400, exc.message)
+        except ParleyError as exc:  # another app took the id meanwhile; storage full
+            await self.fail(exc.status, exc.message, close=CLOSE_POLICY)
 
     async def on_bytes(self, data: bytes) -> None:
         if len(data) > LIMITS["stream_frame_bytes"]:

@@ -539,6 +539,15 @@ def test_a_connection_of_another_app_is_refused(
     mine.ws.send(STOP)
     assert mine.until_closed()[0] == 1000
     assert other.id != APP_ID
+    # both handshakes before either start: the second app's start is refused
+    key = str(uuid.uuid4())
+    first, second = open_stream(key), open_stream(key, token=other_token)
+    first.ws.send(_start())
+    _conversation_id(first)
+    second.ws.send(_start())
+    code, reason = second.until_closed()
+    assert (code, reason) == (1008, "This connectionId is in use by another app.")
+    assert _is_error(second.frames[0]) and second.frames[0]["message"]["code"] == 403
 
 
 def test_malformed_json_gets_an_error_and_the_stream_goes_on(

@@ -134,6 +134,9 @@ async def _stream(websocket: WebSocket, connection_id: str, app_id: str) -> None
                 await session.on_bytes(message["bytes"])
     except (WebSocketDisconnect, RuntimeError):
         pass
+    except Exception:  # a bug: the log has the trace, the client Symbl's error and 1011
+        log.exception("live stream on %s failed", connection_id)
+        await session.fail(500, "Something went wrong! Please try again later.", close=1011)
     finally:
         await session.on_disconnect()
         with contextlib.suppress(Exception):

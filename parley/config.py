@@ -112,6 +112,18 @@ class Settings(BaseSettings):
         "loads Whisper or the speaker models).",
     )
     max_concurrent_jobs: int = Field(50, ge=1, description="Per app: scheduled + in progress.")
+    max_concurrent_streams: int = Field(
+        50, ge=1, description="Per app: open Streaming API sockets (Symbl's paid limit)."
+    )
+    stream_idle_seconds: float = Field(
+        1800.0, gt=0, description="A Streaming API socket that sends nothing this long is closed."
+    )
+    stream_silence_seconds: float = Field(
+        1800.0,
+        gt=0,
+        description="A stream whose audio holds no speech this long is closed (Symbl ended "
+        "a meeting silent for 30 minutes).",
+    )
     max_upload_bytes: int = Field(2 * 1024**3, ge=1)
     max_duration_seconds: float = Field(4 * 3600, gt=0, description="Symbl's 4-hour limit.")
     url_timeout_seconds: float = Field(30.0, gt=0, description="Each connect and read.")

@@ -23,6 +23,8 @@ from parley.jobs.queue import JobQueue, LocalQueue
 from parley.jobs.submit import Submitter
 from parley.jobs.webhook import WebhookDispatcher
 from parley.jobs.worker import JobRunner
+from parley.live.engine import Engine
+from parley.live.session import Live
 from parley.outbound import OutboundGuard
 from parley.pipeline.models import Models
 from parley.storage import Storage
@@ -54,6 +56,9 @@ class Services:
     submitter: Submitter
     webhooks: WebhookDispatcher
     insight: InsightModels
+    #: The Streaming API's connections and its recogniser (a child process started by
+    #: the first stream: the API process itself never decodes audio).
+    live: Live | None = None
 
     def start(self) -> None:
         # A request that works in Python for seconds (reading 30,000 messages) takes the
@@ -65,6 +70,8 @@ class Services:
 
     def stop(self) -> None:
         self.queue.stop()
+        if self.live is not None:
+            self.live.engine.close()
         if self.insight.pool is not None:
             self.insight.pool.close()
         self.webhooks.close()
@@ -213,6 +220,22 @@ def build_services(settings: Settings) -> Services:
         webhooks=webhooks,
         max_concurrent_jobs=settings.max_concurrent_jobs,
     )
+    insight = dataclasses.replace(
+        base := build_insight_models(settings),
+        # The API's own insight work (refresh, rename, redaction of old rows, a live
+        # stream's insights) runs in a child process started on first use, never on the
+        # API's GIL (issue 23).
+        pool=InsightPool(
+            base.sentence_model,
+            log_format=settings.log_format,
+            log_level=settings.log_level,
+        ),
+    )
+    engine = Engine(
+        lambda: build_models(settings),
+        log_format=settings.log_format,
+        log_level=settings.log_level,
+    )
     return Services(
         settings=settings,
         storage=storage,
@@ -220,14 +243,13 @@ def build_services(settings: Settings) -> Services:
         queue=queue,
         submitter=submitter,
         webhooks=webhooks,
-        # The API's own insight work (refresh, rename, redaction of old rows) runs in a
-        # child process started on first use, never on the API's GIL (issue 23).
-        insight=dataclasses.replace(
-            insight := build_insight_models(settings),
-            pool=InsightPool(
-                insight.sentence_model,
-                log_format=settings.log_format,
-                log_level=settings.log_level,
-            ),
+        insight=insight,
+        live=Live(
+            storage,
+            engine,
+            insight,
+            max_streams=settings.max_concurrent_streams,
+            idle_seconds=settings.stream_idle_seconds,
+            silence_seconds=settings.stream_silence_seconds,
         ),
     )

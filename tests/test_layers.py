@@ -2,7 +2,7 @@
 
     api, cli            (floor 4: translate HTTP and the command line)
     services            (floor 3: wiring)
-    jobs, conversations (floor 2: running work, conversation-level operations)
+    jobs, conversations, live (floor 2: running work, conversation-level operations)
     pipeline, insights, storage, options, transcript, analytics, outbound (floor 1)
     errors, config, ids, times, checksums, textcheck (floor 0)
 
@@ -36,6 +36,7 @@ FLOORS = {
     "user_settings": 2,  # an app's settings (storage below), read by api and services
     "health": 2,
     "retention": 2,
+    "live": 2,  # the Streaming API's sessions, recogniser and live conversations
     "pipeline": 1,
     "insights": 1,
     "storage": 1,

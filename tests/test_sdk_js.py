@@ -4,7 +4,10 @@ issue 20's endpoints (token generate, refresh and revoke; a conversation's inten
 conversation or a revoked token is the error Symbl gives. api-client has no entity,
 Management or abstract-topic calls (``symbl_rest``'s are in ``tests/test_sdk_surface.py``).
 
-The package is pinned in ``tests/js/api-client/package-lock.json``; ``npm ci`` installs it
+``@symblai/symbl-js`` 1.4.10, Symbl's official Node SDK, streams a recording to the
+Streaming API unmodified (issue 19).
+
+Each package is pinned in its ``tests/js/*/package-lock.json``; ``npm ci`` installs it
 on first run (it needs the npm registry), hence ``slow``. Skipped where there is no Node.
 """
 
@@ -25,20 +28,21 @@ from tests.helpers import app_client
 pytestmark = pytest.mark.slow
 
 HARNESS = Path(__file__).resolve().parent / "js" / "api-client"
+STREAMER = Path(__file__).resolve().parent / "js" / "symbl-js"
 UNKNOWN_404 = (
     "The conversation and/or it's metadata you asked could not be found, please check the "
     "input provided"
 )
 
 
-def _installed() -> None:
+def _installed(harness: Path = HARNESS, package: str = "api-client") -> None:
     if shutil.which("node") is None or shutil.which("npm") is None:
         pytest.skip("Node.js and npm are not installed")
-    if (HARNESS / "node_modules" / "@symblai" / "api-client").is_dir():
+    if (harness / "node_modules" / "@symblai" / package).is_dir():
         return
     done = subprocess.run(
         ["npm", "ci", "--no-audit", "--no-fund"],
-        cwd=HARNESS,
+        cwd=harness,
         capture_output=True,
         text=True,
         timeout=300,
@@ -97,3 +101,40 @@ def test_api_client_tokens_and_intents_work_unmodified(api: Api) -> None:
     revoke = out["revoke"]
     assert (revoke["status"], revoke["error"], revoke["data"]) == (204, None, None), revoke
     assert revoke["afterwards"]["status"] == 401
+
+
+def test_symbl_js_streams_a_recording_unmodified(api: Api, testdata: Path, tmp_path: Path) -> None:
+    """``@symblai/symbl-js`` 1.4.10 (npm), unmodified: ``sdk.init({accessToken, basePath})``,
+    ``startRealtimeRequest``, ``sendAudio``, ``stop()`` (its token offered as the WebSocket
+    sub-protocol and in ``X-API-KEY``): interim captions, finals, messages, insights and a
+    conversation id the REST API then serves."""
+    import av
+
+    _installed(STREAMER, "symbl-js")
+    pcm = tmp_path / "jfk.pcm"
+    with av.open(str(testdata / "read/jfk/jfk.flac")) as container, pcm.open("wb") as out:
+        resampler = av.AudioResampler(format="s16", layout="mono", rate=16000)
+        for frame in container.decode(audio=0):
+            for piece in resampler.resample(frame):
+                out.write(piece.to_ndarray().tobytes())
+    env = {
+        **os.environ,
+        "PARLEY_URL": api.base_url,
+        "ACCESS_TOKEN": api.token(),
+        "PCM_FILE": str(pcm),
+    }
+    done = subprocess.run(
+        ["node", "stream.js"], cwd=STREAMER, env=env, capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, done.stderr
+    seen: dict[str, Any] = json.loads(done.stdout)
+
+    assert seen["interim"] and seen["finals"]
+    assert seen["stopped"]["conversationId"] == seen["conversationId"]
+    text = " ".join(m["payload"]["content"] for m in seen["messages"]).lower()
+    assert "fellow americans" in text and "country" in text
+    assert seen["insights"] and all(i["text"] == i["payload"]["content"] for i in seen["insights"])
+    assert seen["topics"]
+    assert any(f["type"] == "tracker_response" for f in seen["trackers"])
+    stored = api.get(f"/v1/conversations/{seen['conversationId']}/messages").json()["messages"]
+    assert [m["id"] for m in stored] == [m["id"] for m in seen["messages"]]

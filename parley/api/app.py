@@ -27,6 +27,7 @@ from parley.api.routes import (
     media,
     ops,
     process,
+    streaming,
     unsupported,
     webhooks,
 )
@@ -81,6 +82,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.include_router(media.router)
     app.include_router(experiences.router)
     app.include_router(console.router)
+    app.include_router(streaming.router)
     ops.install(app)  # /health, /ready, /metrics and request metrics
 
     install_openapi(app)

@@ -122,6 +122,18 @@ class Models:
     #: seconds each model took to load in this process, by name (for the metrics)
     load_seconds: dict[str, float] = field(default_factory=dict, init=False, repr=False)
 
+    def __getstate__(self) -> dict[str, Any]:
+        """The settings only: another process (a live engine's) loads its own models."""
+        skip = {"_whisper", "_speakers", "_lock", "load_seconds"}
+        return {k: v for k, v in self.__dict__.items() if k not in skip}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._whisper = None
+        self._speakers = None
+        self._lock = threading.Lock()
+        self.load_seconds = {}
+
     @property
     def whisper(self) -> WhisperRuntime:
         with self._lock:

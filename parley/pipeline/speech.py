@@ -42,9 +42,11 @@ __all__ = [
     "Chunk",
     "SpeechOptions",
     "SpeechResult",
+    "VadStream",
     "plan_chunks",
     "recognize",
     "speech_probabilities",
+    "transcribe_clip",
 ]
 
 log = logging.getLogger(__name__)
@@ -182,6 +184,36 @@ def speech_probabilities(samples: np.ndarray, vad: Any) -> np.ndarray:
         )
         out.append(np.asarray(probs, dtype=np.float32).reshape(-1))
     return np.concatenate(out) if out else np.zeros(0, dtype=np.float32)
+
+
+class VadStream:
+    """``speech_probabilities`` for audio that arrives in pieces (a live stream): the
+    same frames, context and carried LSTM state, one probability per complete frame."""
+
+    FRAME_SECONDS = _FRAME_S
+
+    def __init__(self, vad: Any) -> None:
+        self._vad = vad
+        self._h = np.zeros((1, 1, 128), dtype=np.float32)
+        self._c = np.zeros((1, 1, 128), dtype=np.float32)
+        self._context = np.zeros(_CONTEXT, dtype=np.float32)
+        self._pending = np.zeros(0, dtype=np.float32)
+
+    def feed(self, samples: np.ndarray) -> np.ndarray:
+        """The probabilities of the frames these samples complete."""
+        block = np.concatenate([self._pending, samples.astype(np.float32, copy=False)])
+        whole = len(block) - len(block) % _FRAME
+        self._pending = block[whole:].copy()
+        if not whole:
+            return np.zeros(0, dtype=np.float32)
+        frames = block[:whole].reshape(-1, _FRAME)
+        contexts = np.concatenate([self._context[None], frames[:-1, -_CONTEXT:]])
+        self._context = frames[-1, -_CONTEXT:].copy()
+        probs, self._h, self._c = self._vad.run(
+            None,
+            {"input": np.concatenate([contexts, frames], axis=1), "h": self._h, "c": self._c},
+        )
+        return np.asarray(probs, dtype=np.float32).reshape(-1)
 
 
 # -- 2. chunks cut at pauses ----------------------------------------------------------------------
@@ -390,6 +422,36 @@ def _sequential(
         **common,
     )
     return _words(segments, start / SAMPLE_RATE)
+
+
+def transcribe_clip(
+    samples: np.ndarray,
+    *,
+    runtime: WhisperRuntime,
+    language: str | None,
+    vocabulary: tuple[str, ...] = (),
+    final: bool = True,
+) -> tuple[list[Word], str, float]:
+    """One short clip (a live utterance, at most 30 s): its words (timed when ``final``),
+    its text and Whisper's no-speech probability. The batch's decoding settings (language
+    given, the configured beam, no conditioning on earlier text); a final decodes hotter
+    when the text loops, as the fallback does. An interim (``final=False``) is greedy: a
+    caption that the next one replaces within a second is not worth five beams."""
+    segments, _ = runtime.model.transcribe(
+        np.asarray(samples, dtype=np.float32),
+        language=language,
+        beam_size=runtime.beam_size if final else 1,
+        word_timestamps=final,
+        vad_filter=False,
+        condition_on_previous_text=False,
+        without_timestamps=True,
+        temperature=list(_FALLBACK_TEMPERATURES) if final else 0.0,
+        hotwords=", ".join(vocabulary) or None,
+    )
+    segments = list(segments)
+    text = " ".join(s.text.strip() for s in segments if s.text.strip())
+    no_speech = max((float(s.no_speech_prob) for s in segments), default=1.0)
+    return (_words(segments) if final else []), text, no_speech
 
 
 def _stretches(frames: np.ndarray, max_gap: int = 16) -> list[tuple[int, int]]:

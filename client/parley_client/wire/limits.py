@@ -44,4 +44,11 @@ LIMITS = {
     "checklist": 50,  # questions of one call-score criterion
     "scorecard_criteria": 50,  # criteria of one scorecard
     "tags": 50,  # tags of one criterion or scorecard
+    # Streaming API. Symbl documented 8,192 B per audio frame, but clients send more
+    # (Node's mic streams arbitrary Buffer sizes): symbl-streaming.md §5.2 recommends a
+    # generous bound, so only frames past 64 KiB are refused.
+    "stream_frame_bytes": 64 * 1024,
+    "stream_json_bytes": 256 * 1024,  # one JSON text frame (a start_request's vocabulary)
+    "stream_min_rate": 8000,  # Hz, LINEAR16's documented range
+    "stream_max_rate": 48000,
 }

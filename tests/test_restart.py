@@ -58,15 +58,15 @@ def test_job_interrupted_by_a_crash_runs_again(tmp_path: Path, testdata: Path) -
         client.close()
 
         server = _serve(tmp_path, port)
-        client = _client(port)
-        assert client.get(job_url).json()["status"] in ("scheduled", "in_progress")
-        deadline = time.monotonic() + 180
-        while (job := client.get(job_url).json())["status"] not in ("completed", "failed"):
-            assert time.monotonic() < deadline
-            time.sleep(0.2)
-        assert job["status"] == "completed"
-        cid = submitted.json()["conversationId"]
-        messages = client.get(f"/v1/conversations/{cid}/messages").json()["messages"]
+        with _client(port) as client:
+            assert client.get(job_url).json()["status"] in ("scheduled", "in_progress")
+            deadline = time.monotonic() + 180
+            while (job := client.get(job_url).json())["status"] not in ("completed", "failed"):
+                assert time.monotonic() < deadline
+                time.sleep(0.2)
+            assert job["status"] == "completed"
+            cid = submitted.json()["conversationId"]
+            messages = client.get(f"/v1/conversations/{cid}/messages").json()["messages"]
         texts = [m["text"] for m in messages]
         assert len(texts) >= 5 and len(texts) == len(set(texts)), "stored once, not twice"
     finally:

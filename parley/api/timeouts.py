@@ -6,7 +6,8 @@ upload's staged file) for ever, and enough of them exhaust the server's file des
 
 * ``HeadTimeoutProtocol``: uvicorn's HTTP protocol (httptools when installed, else h11)
   with a deadline for a request's headers, counted from the connection's start or the end
-  of the previous response. ``parley serve`` runs it.
+  of the previous response. ``parley serve`` runs it. A connection upgraded to a WebSocket
+  has its own protocol and its own bounds (``PARLEY_STREAM_IDLE_SECONDS``).
 * ``BodyTimeout``: ASGI middleware that answers 408 when the next part of a request body
   does not come within ``body_timeout_seconds``. It bounds the wait between parts, as a
   reverse proxy does, so a large upload on a slow but steady link is never cut.
@@ -83,6 +84,8 @@ class HeadTimeoutProtocol(_HTTPProtocol):
 
     def _head_timed_out(self, seconds: float) -> None:
         self._head_timer = None
+        if self.transport.get_protocol() is not self:
+            return  # upgraded to a WebSocket: the connection is the stream's now
         cycle = self.cycle
         if cycle is not None and not cycle.response_complete:
             return  # headers complete, request in hand: its body has BodyTimeout

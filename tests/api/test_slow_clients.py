@@ -114,3 +114,17 @@ def test_an_aborted_upload_logs_one_line_and_keeps_nothing(served: Served) -> No
     assert "Traceback" not in log and "unhandled" not in log, log[-3000:]
     until(lambda: not _staged(served), timeout=30, what=lambda: str(_staged(served)))
     _health_ok(served)
+
+
+def test_a_websocket_outlives_the_request_head_bound(served: Served) -> None:
+    """The head bound is for a request's headers: an upgraded socket (a live stream lasts
+    minutes) is not cut when it runs out. It was: every stream ended after 10 s."""
+    from websockets.sync.client import connect
+
+    url = served.base.replace("http://", "ws://") + "/v1/streaming/outlives-the-bound"
+    with connect(url, additional_headers={"X-API-KEY": served.token}, open_timeout=30) as ws:
+        ws.send("__PING__")
+        assert ws.recv(timeout=30) == "__PONG__"
+        time.sleep(3 * BOUND)  # past the head bound on purpose: nothing is awaited here
+        ws.send("__PING__")
+        assert ws.recv(timeout=30) == "__PONG__", "the socket was closed"

@@ -264,7 +264,9 @@ class _Recogniser:
                     probability=w.probability,
                 )
                 for w in words
+                if any(ch.isalnum() for ch in w.text)  # Whisper pads a silent tail with "."s
             )
+            text = " ".join(w.text for w in shifted)  # the caption says what the words say
             if shifted and not (no_speech >= _NO_SPEECH and _mean_probability(shifted) < 0.5):
                 end = offset + min(stream.length, stream.spoken) / SAMPLE_RATE
                 self.send("final", sid, text, shifted, offset, round(end, 3))

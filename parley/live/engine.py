@@ -263,8 +263,7 @@ class _Recogniser:
                     end=round(w.end + offset, 3),
                     probability=w.probability,
                 )
-                for w in words
-                if any(ch.isalnum() for ch in w.text)  # Whisper pads a silent tail with "."s
+                for w in spoken_words(words)
             )
             text = " ".join(w.text for w in shifted)  # the caption says what the words say
             if shifted and not (no_speech >= _NO_SPEECH and _mean_probability(shifted) < 0.5):
@@ -283,6 +282,12 @@ class _Recogniser:
         self._frames(sid, stream, np.concatenate([tail, np.zeros(self.frame, dtype=np.float32)]))
         if stream.utterance:
             self._final(sid, stream)
+
+
+def spoken_words(words: list[Word]) -> list[Word]:
+    """The words that say something: Whisper pads an utterance's silent tail with lone
+    "."s, which would each become a sentence of their own."""
+    return [w for w in words if any(ch.isalnum() for ch in w.text)]
 
 
 def _mean_probability(words: tuple[Word, ...]) -> float:

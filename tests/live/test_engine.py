@@ -87,3 +87,14 @@ def test_a_frame_that_cannot_be_decoded_is_said_and_the_stream_goes_on(engine: E
     kinds = [e.kind for e in events]
     assert kinds[-1] == "finished" and "final" not in kinds
     assert kinds.count("error") == 1, kinds  # said once, not per frame
+
+
+def test_a_final_keeps_only_words_that_say_something() -> None:
+    from parley.live.engine import spoken_words
+    from parley.pipeline.schema import Word
+
+    words = [
+        Word(text=text, start=i, end=i + 0.5, probability=0.9)
+        for i, text in enumerate(["country.", ".", "...", "4", "-", "I'm", "?"])
+    ]
+    assert [w.text for w in spoken_words(words)] == ["country.", "4", "I'm"]

@@ -14,6 +14,7 @@ import pytest
 
 from tests.conftest import APP_ID, APP_SECRET, MODEL_CACHE, wait_for_token
 from tests.helpers import free_port
+from tests.waiting import until
 
 pytestmark = pytest.mark.slow
 
@@ -60,10 +61,13 @@ def test_job_interrupted_by_a_crash_runs_again(tmp_path: Path, testdata: Path) -
         server = _serve(tmp_path, port)
         with _client(port) as client:
             assert client.get(job_url).json()["status"] in ("scheduled", "in_progress")
-            deadline = time.monotonic() + 180
-            while (job := client.get(job_url).json())["status"] not in ("completed", "failed"):
-                assert time.monotonic() < deadline
-                time.sleep(0.2)
+            job = until(
+                lambda: (
+                    (j := client.get(job_url).json())["status"] in ("completed", "failed") and j
+                ),
+                timeout=180,
+                what="the interrupted job did not finish after the restart",
+            )
             assert job["status"] == "completed"
             cid = submitted.json()["conversationId"]
             messages = client.get(f"/v1/conversations/{cid}/messages").json()["messages"]

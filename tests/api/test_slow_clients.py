@@ -125,6 +125,10 @@ def test_a_websocket_outlives_the_request_head_bound(served: Served) -> None:
     with connect(url, additional_headers={"X-API-KEY": served.token}, open_timeout=30) as ws:
         ws.send("__PING__")
         assert ws.recv(timeout=30) == "__PONG__"
-        time.sleep(3 * BOUND)  # past the head bound on purpose: nothing is awaited here
+        # A half-sent request opened after the socket: once the server cuts it, the
+        # socket's own head timer (armed earlier, same bound) has run out too.
+        with _connect(served) as sock:
+            sock.sendall(b"GET /health HTTP/1.1\r\nHost: parl")
+            assert _read_all(sock) == b""
         ws.send("__PING__")
         assert ws.recv(timeout=30) == "__PONG__", "the socket was closed"

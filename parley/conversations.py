@@ -48,6 +48,7 @@ from parley.insights import custom_entities as custom_entity_detector
 from parley.insights.context import parse
 from parley.insights.pool import InsightPool
 from parley.options import JobOptions
+from parley.pipeline.schema import Sentence
 from parley.storage import Storage
 from parley.storage import callscore as callscore_store
 from parley.storage import conversations as store
@@ -704,3 +705,23 @@ def apply_speaker_events(
             if best is not None:
                 message.member_id = resolved[best].id
     _refresh_unless_busy(storage, conversation_id, insight)
+
+
+def message_spec(sentence: Sentence, *, offset: float, label: str | None) -> store.MessageSpec:
+    """A heard sentence as a stored message, its times shifted by ``offset`` (where its
+    audio starts in the conversation): one shape for a processed file and a live final."""
+    return store.MessageSpec(
+        text=sentence.text,
+        start=round(offset + sentence.start, 3),
+        end=round(offset + sentence.end, 3),
+        label=label,
+        words=[
+            {
+                "word": w.text,
+                "start": round(offset + w.start, 3),
+                "end": round(offset + w.end, 3),
+                "score": w.probability,
+            }
+            for w in sentence.words
+        ],
+    )

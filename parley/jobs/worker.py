@@ -445,20 +445,8 @@ class JobRunner:
             )
             labels = {speaker: spec.label for speaker, spec in by_speaker.items()}
             messages = [
-                store.MessageSpec(
-                    text=s.text,
-                    start=round(offset + s.start, 3),
-                    end=round(offset + s.end, 3),
-                    label=labels.get(s.speaker) if s.speaker else None,
-                    words=[
-                        {
-                            "word": w.text,
-                            "start": round(offset + w.start, 3),
-                            "end": round(offset + w.end, 3),
-                            "score": w.probability,
-                        }
-                        for w in s.words
-                    ],
+                conversations.message_spec(
+                    s, offset=offset, label=labels.get(s.speaker) if s.speaker else None
                 )
                 for s in transcript.sentences
             ]

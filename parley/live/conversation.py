@@ -148,24 +148,7 @@ def store_sentences(
     """Store one final's sentences (times shifted by the stream's ``offset`` in the
     conversation); ``heard`` is the audio the final covers, billed. NotFound when the
     conversation is gone (deleted while live)."""
-    specs = [
-        store.MessageSpec(
-            text=s.text,
-            start=round(offset + s.start, 3),
-            end=round(offset + s.end, 3),
-            label=label,
-            words=[
-                {
-                    "word": w.text,
-                    "start": round(offset + w.start, 3),
-                    "end": round(offset + w.end, 3),
-                    "score": w.probability,
-                }
-                for w in s.words
-            ],
-        )
-        for s in sentences
-    ]
+    specs = [conversations.message_spec(s, offset=offset, label=label) for s in sentences]
     with storage.session() as session:
         conversation = session.get(Conversation, conversation_id, with_for_update=True)
         if conversation is None:

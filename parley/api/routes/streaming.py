@@ -24,7 +24,7 @@ from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from parley.auth import INVALID_TOKEN
 from parley.errors import ParleyError, Unauthorized
-from parley.live.session import CLOSE_IDLE, Watcher
+from parley.live.session import CLOSE_IDLE, Live, Watcher
 from parley.services import Services
 from parley_client.wire.streaming import PING, PONG
 
@@ -90,22 +90,34 @@ async def _refuse(websocket: WebSocket, error: ParleyError) -> None:
     await websocket.close(1008, error.message[:120])
 
 
-async def _serve(websocket: WebSocket, connection_id: str) -> None:
+async def _admitted(
+    websocket: WebSocket, connection_id: str, *, stream: bool
+) -> tuple[Live, str] | None:
+    """The running Live and the token's app, or None when the socket was refused (no
+    Streaming API, a bad token, another app's id, or, for a stream, too many streams)."""
     services: Services = websocket.app.state.services
     live = services.live
     if live is None:
         await websocket.close(1011, "The Streaming API is not running.")
-        return
+        return None
     token = _token(websocket)
     try:
         if not token:
             raise Unauthorized(INVALID_TOKEN)
         app_id = await run_in_threadpool(services.tokens.verify, token)
         live.check(connection_id, app_id)
-        live.admit(app_id)
-    except ParleyError as exc:  # a bad token, another app's id, too many streams
+        if stream:
+            live.admit(app_id)
+    except ParleyError as exc:
         await _refuse(websocket, exc)
+        return None
+    return live, app_id
+
+
+async def _serve(websocket: WebSocket, connection_id: str) -> None:
+    if (admitted := await _admitted(websocket, connection_id, stream=True)) is None:
         return
+    live, app_id = admitted
     try:
         await _stream(websocket, connection_id, app_id)
     finally:
@@ -147,20 +159,9 @@ async def _stream(websocket: WebSocket, connection_id: str, app_id: str) -> None
 async def _listen(websocket: WebSocket, connection_id: str) -> None:
     """The Subscribe API: the token checked as for a stream; then the listener is sent what
     the connection's sockets are (not counted against the app's stream limit)."""
-    services: Services = websocket.app.state.services
-    live = services.live
-    if live is None:
-        await websocket.close(1011, "The Streaming API is not running.")
+    if (admitted := await _admitted(websocket, connection_id, stream=False)) is None:
         return
-    token = _token(websocket)
-    try:
-        if not token:
-            raise Unauthorized(INVALID_TOKEN)
-        app_id = await run_in_threadpool(services.tokens.verify, token)
-        live.check(connection_id, app_id)
-    except ParleyError as exc:
-        await _refuse(websocket, exc)
-        return
+    live, app_id = admitted
     offered = _offered(websocket)
     await websocket.accept(subprotocol=offered[0] if offered else None)
     socket = _Socket(websocket)

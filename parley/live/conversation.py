@@ -113,25 +113,42 @@ def join(
 ) -> LiveMember:
     """The speaker's member (a known e-mail is the same member again), stored now so the
     conversation lists it while live. NotFound when the conversation is gone."""
+    spec = store.MemberSpec(label=label, name=name, email=email)
+    member_id, member_name = _store(
+        storage, conversation_id=conversation_id, stream_id=stream_id, member=spec, messages=[]
+    )
+    return LiveMember(id=member_id, name=member_name, user_id=email or None)
+
+
+def _store(
+    storage: Storage,
+    *,
+    conversation_id: str,
+    stream_id: str,
+    member: store.MemberSpec,
+    messages: list[store.MessageSpec],
+    heard: float = 0.0,
+) -> tuple[str, str]:
+    """Store one speaker's messages (none: the speaker joins) with the conversation locked;
+    the speaker's member id and name. NotFound when the conversation is gone."""
     with storage.session() as session:
         conversation = session.get(Conversation, conversation_id, with_for_update=True)
         if conversation is None:
             raise NotFound(DELETED)
         existing = store.list_members(session=session, conversation_id=conversation_id)
-        spec = store.MemberSpec(label=label, name=name, email=email)
-        members = store.resolve_members(existing, [spec], conversation_id=conversation_id)
+        members = store.resolve_members(existing, [member], conversation_id=conversation_id)
         store.store_transcript(
             session=session,
             conversation=conversation,
             job_id=stream_id,
             members=members,
-            messages=[],
-            duration=0.0,
-            billing_duration=0.0,
+            messages=messages,
+            duration=max((m.end for m in messages), default=0.0),
+            billing_duration=heard,
             language=None,
         )
-        member = members[label]
-        return LiveMember(id=member.id, name=member.name, user_id=email or None)
+        stored = members[member.label]
+        return stored.id, stored.name
 
 
 def store_sentences(
@@ -149,23 +166,15 @@ def store_sentences(
     conversation); ``heard`` is the audio the final covers, billed. NotFound when the
     conversation is gone (deleted while live)."""
     specs = [conversations.message_spec(s, offset=offset, label=label) for s in sentences]
-    with storage.session() as session:
-        conversation = session.get(Conversation, conversation_id, with_for_update=True)
-        if conversation is None:
-            raise NotFound(DELETED)
-        existing = store.list_members(session=session, conversation_id=conversation_id)
-        spec = store.MemberSpec(label=label, name=member.name, email=member.user_id)
-        members = store.resolve_members(existing, [spec], conversation_id=conversation_id)
-        store.store_transcript(
-            session=session,
-            conversation=conversation,
-            job_id=stream_id,
-            members=members,
-            messages=specs,
-            duration=max((m.end for m in specs), default=0.0),
-            billing_duration=heard,
-            language=None,
-        )
+    spec = store.MemberSpec(label=label, name=member.name, email=member.user_id)
+    _store(
+        storage,
+        conversation_id=conversation_id,
+        stream_id=stream_id,
+        member=spec,
+        messages=specs,
+        heard=heard,
+    )
     return [
         StoredSentence(
             id=m.id,
